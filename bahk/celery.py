@@ -1,0 +1,21 @@
+"""The Celery app: configured from Django's settings (CELERY_*), tasks found in each app's tasks.py."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bahk.settings")
+
+app = Celery("bahk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _make_local_broker_folders(sender: Celery, **kwargs) -> None:
+    """The filesystem broker (no REDIS_URL) expects its folders to exist."""
+    from django.conf import settings
+
+    if sender.conf.broker_url.startswith("filesystem://"):
+        for folder in ("messages", "control", "results"):
+            (settings.LOCAL_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,172 @@
+"""Settings for bahk: one file, decided by the environment.
+
+Every variable is read here, or in the module this file hands it to
+(bahk.heroku for the dyno's metadata, bahk.sentry_config for SENTRY_*),
+and every one is listed in the README's table.
+"""
+
+import os
+from importlib.util import find_spec
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from bahk import backing_services, env
+from bahk.heroku import read_dyno
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ENVIRON = os.environ
+DYNO = read_dyno(ENVIRON)
+IS_HEROKU_APP = DYNO.on_heroku
+
+DEBUG = env.flag(ENVIRON, "DJANGO_DEBUG")
+
+SECRET_KEY = env.text(ENVIRON, "DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if IS_HEROKU_APP:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set; run: heroku config:set DJANGO_SECRET_KEY=$(openssl rand -base64 48)"
+        )
+    # Good enough for a laptop and for collectstatic at build time, where no
+    # config vars are set; a dyno refuses to start without a real one.
+    SECRET_KEY = "django-insecure-local-development-key-do-not-use-in-production"
+
+# Heroku's router forwards only requests for the app's own domains, so the
+# herokuapp.com names are safe by default and the Deploy button just works.
+# Set DJANGO_ALLOWED_HOSTS (comma-separated) to add custom domains or narrow it.
+if IS_HEROKU_APP:
+    DEFAULT_HOSTS = [".herokuapp.com"] + ([DYNO.default_domain] if DYNO.default_domain else [])
+else:
+    DEFAULT_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = env.names(ENVIRON, "DJANGO_ALLOWED_HOSTS", DEFAULT_HOSTS)
+
+INSTALLED_APPS = [
+    # Before staticfiles, so runserver serves static files the way gunicorn will.
+    "whitenoise.runserver_nostatic",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "hub",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware, so static files skip the rest of the stack.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "bahk.urls"
+WSGI_APPLICATION = "bahk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env.text(ENVIRON, "DATABASE_URL")
+DATABASES = {
+    "default": backing_services.database(DATABASE_URL, on_heroku=IS_HEROKU_APP)
+    if DATABASE_URL
+    else backing_services.sqlite_database(BASE_DIR / "db.sqlite3")
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.text(ENVIRON, "REDIS_URL")
+CACHES = {"default": backing_services.redis_cache(REDIS_URL) if REDIS_URL else backing_services.local_cache()}
+
+# Without REDIS_URL the worker still runs as its own process, on a broker
+# made of files in this git-ignored folder.
+LOCAL_BROKER_DIR = BASE_DIR / ".broker"
+_celery = backing_services.celery_redis(REDIS_URL) if REDIS_URL else backing_services.celery_filesystem(LOCAL_BROKER_DIR)
+CELERY_BROKER_URL = _celery["broker_url"]
+CELERY_RESULT_BACKEND = _celery["result_backend"]
+CELERY_BROKER_USE_SSL = _celery["broker_use_ssl"]
+CELERY_REDIS_BACKEND_USE_SSL = _celery["redis_backend_use_ssl"]
+CELERY_BROKER_TRANSPORT_OPTIONS = _celery["broker_transport_options"]
+# Acknowledge a task when it finishes, not when it starts, and give it back
+# to the queue if the worker dies under it: a dyno restart loses nothing.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Take one task at a time, so a restart has at most one task per process to hand back.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Well under the broker's visibility timeout (3600 s), so a task that is still
+# running is never handed to a second worker.
+CELERY_TASK_TIME_LIMIT = 1800
+# Heroku sends SIGTERM and kills 30 s later. The Procfile remaps SIGTERM to
+# SIGQUIT; Celery then lets running tasks finish for this long and re-queues
+# the rest before exiting.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 20
+# Two processes fit a 512 MB basic dyno with room to spare.
+CELERY_WORKER_CONCURRENCY = env.number(ENVIRON, "WORKER_CONCURRENCY", 2, minimum=1, maximum=64, integer=True)
+# Let Django's LOGGING (one line per record, to stdout) format the worker's logs too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Leaflet's own files, as django-leaflet ships them. Only its static folder is
+# used: the app itself would pull in GeoDjango (and GDAL) for its form widgets.
+STATICFILES_DIRS = [Path(find_spec("leaflet").submodule_search_locations[0]) / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, pre-compressed files that whitenoise serves with far-future caching.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Tests render templates without running collectstatic first.
+WHITENOISE_MANIFEST_STRICT = False
+
+# Heroku's router terminates TLS and says so in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if IS_HEROKU_APP:
+    SECURE_SSL_REDIRECT = True
+    # Uptime monitors may probe over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOG_LEVEL = env.choice(ENVIRON, "DJANGO_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+# One line per record on stdout: Heroku's log router adds the time and the dyno.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"line": {"format": "%(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"}},
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+}

@@ -1,0 +1,51 @@
+"""Gunicorn on a Heroku web dyno. Every value is set against a Heroku limit.
+
+https://devcenter.heroku.com/articles/python-gunicorn
+https://docs.gunicorn.org/en/stable/settings.html
+"""
+
+import os
+
+from bahk import env
+
+# Heroku's router connects to $PORT on the dyno. "[::]" takes IPv6 and IPv4
+# (Fir routes over IPv6). Locally bin/dev and the tests bind loopback through
+# GUNICORN_CMD_ARGS, which overrides this file.
+bind = [f"[::]:{env.number(os.environ, 'PORT', 5000, minimum=1, maximum=65535, integer=True)}"]
+
+# The Python buildpack sets WEB_CONCURRENCY from the dyno's memory and CPUs
+# (2 on a 512 MB basic dyno); one worker stays under 120 MB (see the README).
+workers = env.number(os.environ, "WEB_CONCURRENCY", 2, minimum=1, maximum=64, integer=True)
+
+# Threads let a worker overlap its database and Redis waits; 4 per worker
+# keeps memory flat and the GIL uncontended on a shared-CPU dyno.
+worker_class = "gthread"
+threads = env.number(os.environ, "GUNICORN_THREADS", 4, minimum=1, maximum=64, integer=True)
+
+# The router gives up on a request after 30 s (H12); stop the worker first so
+# the error is ours, with a traceback, rather than the router's.
+timeout = 25
+
+# On a restart Heroku sends SIGTERM and SIGKILL 30 s later; finish in-flight
+# requests within 20 s and leave time for Sentry to flush.
+graceful_timeout = 20
+
+# Longer than the router's 90 s idle keep-alive, so the router, not gunicorn,
+# closes idle connections (otherwise a request can race a closing socket: H18).
+keepalive = 95
+
+# Access log to stdout, one line per request, beside Heroku's router log.
+accesslog = "-"
+errorlog = "-"
+
+# Gunicorn's runtime control socket is for long-lived servers an operator logs
+# into; a dyno has no operator, and tests run several gunicorns side by side.
+control_socket_disable = True
+
+# The router already says where the request came from (X-Forwarded-For).
+forwarded_allow_ips = "*"
+
+# Load the app before forking: workers share its memory and a broken
+# setting fails the boot once, with one clear message, instead of per worker.
+preload_app = True
+

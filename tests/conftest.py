@@ -1,0 +1,68 @@
+import hashlib
+import os
+
+import pytest
+
+from tests.sentry_sink import SentrySink
+from tests.servers import PostgresServer, RedisServer, find_binary
+
+
+class ExistingPostgres:
+    """Heroku CI's in-dyno PostgreSQL (DATABASE_URL) where no server binary is installed."""
+
+    def __init__(self, url: str):
+        self.base_url = url.rsplit("/", 1)[0]
+        self.admin_url = url
+
+    def url(self, database: str) -> str:
+        return f"{self.base_url}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self):
+        pass
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    url = os.environ.get("DATABASE_URL", "")
+    if not find_binary("initdb") and url.startswith("postgres"):
+        yield ExistingPostgres(url)
+        return
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres, request) -> str:
+    """A new, empty database for this test."""
+    name = "t_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
+    return postgres.create_database(name)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """The session's Redis, emptied for this test."""
+    redis_server.client().flushall()
+    return redis_server.url
+
+
+@pytest.fixture
+def sentry_sink():
+    sink = SentrySink().start()
+    yield sink
+    sink.stop()

@@ -1,0 +1,167 @@
+"""Throwaway PostgreSQL and Redis servers on loopback ports, from the binaries on PATH.
+
+A test that needs a server it cannot start is skipped on a laptop and fails
+under CI=true: CI must never pass by skipping.
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def find_binary(name: str) -> str | None:
+    """A server binary on PATH, or in Debian's versioned PostgreSQL folder."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def require_binary(name: str, package: str) -> str:
+    path = find_binary(name)
+    if path:
+        return path
+    message = f"{name} is not installed (apt-get install {package})"
+    if os.environ.get("CI"):
+        pytest.fail(message + "; under CI a server test must not be skipped")
+    pytest.skip(message)
+
+
+def wait_until(check, timeout: float, what: str, interval: float = 0.05):
+    """Poll check() until it returns something truthy; fail naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
+            last_error = exc
+        else:
+            if result:
+                return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what} (last error: {last_error!r})")
+
+
+class PostgresServer:
+    """initdb + postgres on 127.0.0.1; as root the server runs as the 'postgres' user, as it must."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="bahk-pg-"))
+        self.data = self.folder / "data"
+        self.process: subprocess.Popen | None = None
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.folder, owner.pw_uid, owner.pw_gid)
+            self.prefix = ["runuser", "-u", "postgres", "--"]
+
+    def start(self) -> "PostgresServer":
+        initdb = require_binary("initdb", "postgresql")
+        postgres = require_binary("postgres", "postgresql")
+        subprocess.run(
+            [*self.prefix, initdb, "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        self.process = subprocess.Popen(
+            [
+                *self.prefix, postgres, "-D", str(self.data), "-p", str(self.port),
+                "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.folder}",
+                "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off",
+                "-c", "max_connections=200",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._accepts, 30, "PostgreSQL to accept connections")
+        return self
+
+    def _accepts(self) -> bool:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), connect_timeout=1):
+            return True
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()  # "smart" shutdown would wait for clients; SIGTERM is PostgreSQL's fast one
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def restart(self) -> None:
+        """Stop and start the same cluster on the same port: every open connection is cut."""
+        self.process.terminate()
+        self.process.wait(15)
+        self.process = subprocess.Popen(self.process.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._accepts, 30, "PostgreSQL to accept connections again")
+
+
+class RedisServer:
+    def __init__(self):
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        binary = require_binary("redis-server", "redis-server")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.ping, 15, "Redis to answer PING")
+        return self
+
+    def ping(self) -> bool:
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_timeout=1).ping()
+
+    def client(self):
+        import redis
+
+        return redis.Redis.from_url(self.url, socket_timeout=5)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
