@@ -36,3 +36,13 @@ def release_name(environ: Mapping[str, str] | None = None, git=git_commit) -> st
         or environ.get("SOURCE_VERSION", "").strip()
         or git()
     )
+
+
+def environment_name(environ: Mapping[str, str] | None = None, *, on_heroku: bool) -> str:
+    """SENTRY_ENVIRONMENT, else ENVIRONMENT, else production on Heroku and development elsewhere."""
+    environ = os.environ if environ is None else environ
+    return (
+        environ.get("SENTRY_ENVIRONMENT", "").strip()
+        or environ.get("ENVIRONMENT", "").strip()
+        or ("production" if on_heroku else "development")
+    )
