@@ -40,7 +40,9 @@ def database(url: str, *, on_heroku: bool) -> dict:
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL must look like {DATABASE_FORM}: {exc}") from None
     if scheme != "sqlite" and not (parsed.get("HOST") and parsed.get("NAME")):
-        raise ImproperlyConfigured(f"DATABASE_URL must look like {DATABASE_FORM}; the host or database name is missing.")
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must look like {DATABASE_FORM}; the host or database name is missing."
+        )
     return parsed
 
 

@@ -21,7 +21,9 @@ class Participant(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(latitude__gte=-90, latitude__lte=90), name="participant_latitude_range"),
+            models.CheckConstraint(
+                condition=models.Q(latitude__gte=-90, latitude__lte=90), name="participant_latitude_range"
+            ),
             models.CheckConstraint(
                 condition=models.Q(longitude__gte=-180, longitude__lte=180), name="participant_longitude_range"
             ),

@@ -43,7 +43,7 @@ def postgres():
 @pytest.fixture
 def postgres_url(postgres, request) -> str:
     """A new, empty database for this test."""
-    name = "t_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
+    name = "t_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
     return postgres.create_database(name)
 
 

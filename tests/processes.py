@@ -1,5 +1,6 @@
 """The Procfile's own commands, started as real processes the way Heroku starts them."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -79,10 +80,8 @@ class Process:
 
     def signal(self, signum: int) -> None:
         """Signal every process of the dyno, as Heroku does on a restart."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signum)
-        except ProcessLookupError:
-            pass
 
     def wait(self, timeout: float) -> int:
         return self.popen.wait(timeout)
@@ -135,7 +134,9 @@ def start_web(env: dict[str, str], log_path: Path) -> tuple[Process, str]:
     def healthy():
         if process.popen.poll() is not None:
             raise AssertionError(f"web exited with {process.popen.returncode}:\n{process.output()}")
-        return http_get(base_url + "/health/", timeout=2)[0] in (200, 503)
+        # A Heroku-like environment only allows the app's own domain, as the router would send.
+        host = {"Host": env["HEROKU_APP_DEFAULT_DOMAIN_NAME"]} if "HEROKU_APP_DEFAULT_DOMAIN_NAME" in env else {}
+        return http_get(base_url + "/health/", headers=host, timeout=2)[0] in (200, 503)
 
     try:
         wait_until(healthy, 30, "the web process to answer /health/", interval=0.1)

@@ -49,7 +49,7 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.05):
     while time.monotonic() < deadline:
         try:
             result = check()
-        except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
+        except Exception as exc:
             last_error = exc
         else:
             if result:
