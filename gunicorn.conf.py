@@ -49,3 +49,9 @@ forwarded_allow_ips = "*"
 # setting fails the boot once, with one clear message, instead of per worker.
 preload_app = True
 
+
+def worker_exit(server, worker):
+    """Send what Sentry still holds before the worker goes (Heroku restarts dynos daily)."""
+    import sentry_sdk
+
+    sentry_sdk.flush(timeout=2)

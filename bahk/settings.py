@@ -6,6 +6,7 @@ and every one is listed in the README's table.
 """
 
 import os
+import sys
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from bahk import backing_services, env
 from bahk.heroku import read_dyno
+from bahk.sentry import init_sentry
+from bahk.sentry_config import read_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENVIRON = os.environ
@@ -29,7 +32,7 @@ if not SECRET_KEY:
         )
     # Good enough for a laptop and for collectstatic at build time, where no
     # config vars are set; a dyno refuses to start without a real one.
-    SECRET_KEY = "django-insecure-local-development-key-do-not-use-in-production"
+    SECRET_KEY = "django-insecure-local-development-key-do-not-use-in-production"  # noqa: S105
 
 # Heroku's router forwards only requests for the app's own domains, so the
 # herokuapp.com names are safe by default and the Deploy button just works.
@@ -56,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "bahk.request_context.SentryRequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -96,7 +100,9 @@ CACHES = {"default": backing_services.redis_cache(REDIS_URL) if REDIS_URL else b
 # Without REDIS_URL the worker still runs as its own process, on a broker
 # made of files in this git-ignored folder.
 LOCAL_BROKER_DIR = BASE_DIR / ".broker"
-_celery = backing_services.celery_redis(REDIS_URL) if REDIS_URL else backing_services.celery_filesystem(LOCAL_BROKER_DIR)
+_celery = (
+    backing_services.celery_redis(REDIS_URL) if REDIS_URL else backing_services.celery_filesystem(LOCAL_BROKER_DIR)
+)
 CELERY_BROKER_URL = _celery["broker_url"]
 CELERY_RESULT_BACKEND = _celery["result_backend"]
 CELERY_BROKER_USE_SSL = _celery["broker_use_ssl"]
@@ -170,3 +176,9 @@ LOGGING = {
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"}},
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
 }
+
+# Read and checked even when Sentry stays off, so a bad SENTRY_* value fails
+# the release phase instead of a dyno later.
+SENTRY = read_config(ENVIRON, DYNO)
+# In-process tests keep Sentry off; tests that check Sentry run real processes.
+SENTRY_ENABLED = "pytest" not in sys.modules and init_sentry(SENTRY, DYNO, static_url=STATIC_URL)

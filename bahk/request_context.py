@@ -1,0 +1,95 @@
+"""Per-request Sentry context: who asked, which router request it was, how long it queued.
+
+The middleware does almost nothing per request: it tags Heroku's
+X-Request-ID (so an event matches the router's log line), records the
+router's queue time on the transaction, and registers an event processor.
+The processor runs only when an event or transaction is actually sent, and
+only then looks at the user and the request's secrets.
+"""
+
+import time
+import weakref
+from functools import partial
+
+import sentry_sdk
+from django.conf import settings
+from django.utils.functional import empty
+
+from bahk.scrubbing import is_secret_key
+from bahk.sentry import REQUEST_SECRETS_HINT
+
+
+class SentryRequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if sentry_sdk.get_client().is_active():
+            scope = sentry_sdk.get_isolation_scope()  # the SDK forks one per request
+            request_id = request.headers.get("X-Request-Id")
+            if request_id:
+                scope.set_tag("request_id", request_id[:200])
+            queue_ms = queue_time_ms(request.headers.get("X-Request-Start", ""), time.time())
+            if queue_ms is not None:
+                span = sentry_sdk.get_current_span()
+                if span is not None:
+                    span.set_data("http.server.request.time_in_queue", queue_ms)
+            scope.add_event_processor(partial(describe_request, weakref.ref(request)))
+        return self.get_response(request)
+
+
+def queue_time_ms(header: str, now: float) -> float | None:
+    """Milliseconds between the router receiving the request and the dyno starting on it.
+
+    Heroku's router sends X-Request-Start as milliseconds since the epoch;
+    other proxies send "t=<seconds or microseconds>".
+    """
+    value = header.strip().removeprefix("t=")
+    try:
+        start = float(value)
+    except ValueError:
+        return None
+    # Normalise whichever unit arrived to seconds by its magnitude.
+    for divisor in (1, 1e3, 1e6):
+        seconds = start / divisor
+        if seconds < now + 60:
+            break
+    queued = (now - seconds) * 1000
+    return round(queued, 1) if 0 <= queued < 3_600_000 else None
+
+
+def describe_request(request_ref, event: dict, hint: dict) -> dict | None:
+    request = request_ref()
+    if request is None:
+        return event
+    user = getattr(request, "user", None)
+    # Load the user for an error; for a transaction only if the view already did.
+    loaded = user is not None and getattr(user, "_wrapped", None) is not empty
+    if user is not None and (loaded or event.get("type") != "transaction"):
+        if ignored_user(user, settings.SENTRY.ignore_user_email_domains):
+            return None
+        if user.is_authenticated:
+            details = {"id": str(user.pk), "is_staff": user.is_staff}
+            if settings.SENTRY.send_default_pii:
+                details |= {"username": user.get_username(), "email": user.email}
+            event["user"] = {**event.get("user", {}), **details}
+    hint[REQUEST_SECRETS_HINT] = request_secrets(request)
+    return event
+
+
+def ignored_user(user, domains: tuple[str, ...]) -> bool:
+    if not domains or not user.is_authenticated:
+        return False
+    email = (getattr(user, "email", "") or "").lower()
+    return email.rpartition("@")[2] in domains
+
+
+def request_secrets(request) -> set[str]:
+    """Values the request carried under secret names, to be filtered wherever else they appear."""
+    found = set()
+    for source in (request.GET, request.headers):
+        found.update(str(value) for key, value in source.items() if is_secret_key(key))
+    # Every cookie may be a session; "Bearer <token>" is secret after its scheme.
+    found.update(value for value in request.COOKIES.values() if len(value) >= 8)
+    found.update(request.headers.get("Authorization", "").split()[1:])
+    return found

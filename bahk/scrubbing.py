@@ -1,0 +1,166 @@
+"""Remove secrets from a Sentry event before it leaves the dyno.
+
+Three passes, all in one walk over the event:
+1. by key: the value under any key that names a secret (password, token,
+   cookie, authorization, …) becomes "[Filtered]", at any depth: request
+   data, headers, cookies, extra, contexts, breadcrumbs, span data and
+   stack-frame locals;
+2. by value: a string that was found under such a key anywhere (or that the
+   request carried under one) is filtered wherever else it shows up, e.g.
+   in an exception message or a local variable with an innocent name;
+3. by pattern: "password=…", "Bearer …", credentials in URLs and card
+   numbers inside free text.
+"""
+
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl
+
+FILTERED = "[Filtered]"
+
+# Matched anywhere in a normalised key ("X-Api-Key" → "x_api_key").
+SECRET_KEY_PARTS = (
+    "password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "authorization",
+    "cookie", "session", "csrf", "xsrf", "credit_card", "creditcard", "card_number", "cardnumber",
+    "credentials", "dsn",
+)  # fmt: skip
+# Matched only as a whole key: as parts they would hit "shipping" or "lesson".
+SECRET_KEYS = frozenset({"pin", "ssn", "cvv", "cvc", "auth", "jwt", "sid", "otp"})
+
+_KEY_WORDS = "|".join(
+    ["pass(?:word|wd)?", "secret", "(?:access_|refresh_|auth_|id_)?token", "api[_-]?key", "private[_-]?key",
+     "authorization", "cookie", "session(?:id|_id)?", "csrf(?:token|_token)?", "ssn", "cvv", "cvc", "pin",
+     "credit[_-]?card", "card[_-]?number"]
+)  # fmt: skip
+# key=value, key: value, "key": "value" inside free text.
+SECRET_ASSIGNMENT = re.compile(
+    rf"""(?ix)\b(?P<key>{_KEY_WORDS})(?P<sep>["']?\s*[=:]\s*)(?!\[Filtered\])(?P<value>"[^"]*"|'[^']*'|[^\s&,;'"}}\]]+)"""
+)
+BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}")
+URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
+# Values shorter than this are too common to replace wherever they appear.
+MIN_SECRET_LENGTH = 4
+
+
+def is_secret_key(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    normalised = key.lower().replace("-", "_")
+    return normalised in SECRET_KEYS or any(part in normalised for part in SECRET_KEY_PARTS)
+
+
+def secrets_in_query_string(query: str) -> set[str]:
+    return {value for key, value in parse_qsl(query, keep_blank_values=False) if is_secret_key(key)}
+
+
+def scrub_text(text: str, known_secrets: Iterable[str] = ()) -> str:
+    for secret in known_secrets:
+        if secret in text:
+            text = text.replace(secret, FILTERED)
+    text = BEARER.sub(lambda m: f"{m['scheme']} {FILTERED}", text)
+    text = SECRET_ASSIGNMENT.sub(_filter_assignment, text)
+    text = URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{FILTERED}@", text)
+    return CARD_NUMBER.sub(_filter_card_number, text)
+
+
+def _filter_assignment(match: re.Match) -> str:
+    value = match["value"]
+    quote = value[0] if value[:1] in "\"'" else ""
+    return f"{match['key']}{match['sep']}{quote}{FILTERED}{quote}"
+
+
+def _filter_card_number(match: re.Match) -> str:
+    digits = [int(c) for c in match.group() if c.isdigit()]
+    return FILTERED if 13 <= len(digits) <= 19 and luhn_valid(digits) else match.group()
+
+
+def luhn_valid(digits: list[int]) -> bool:
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def collect_secrets(value: object, found: set[str]) -> None:
+    """Add every string stored under a secret key in value to found."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if is_secret_key(key):
+                _add_strings(item, found)
+            else:
+                collect_secrets(item, found)
+    elif isinstance(value, (list, tuple)):
+        # [key, value] pairs: how the SDK sends headers in some events.
+        if len(value) == 2 and is_secret_key(value[0]):
+            _add_strings(value[1], found)
+        else:
+            for item in value:
+                collect_secrets(item, found)
+    elif isinstance(value, str) and "=" in value and "&" in value:
+        found.update(secrets_in_query_string(value))
+
+
+def _add_strings(value: object, found: set[str]) -> None:
+    if isinstance(value, str):
+        # A repr()'d local ('hunter2') carries quotes the raw value does not.
+        value = value.strip("'\"")
+        if len(value) >= MIN_SECRET_LENGTH and value != FILTERED:
+            found.add(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _add_strings(item, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _add_strings(item, found)
+
+
+def scrub(value: object, known_secrets: tuple[str, ...]) -> object:
+    if isinstance(value, dict):
+        return {key: FILTERED if is_secret_key(key) else scrub(item, known_secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        if len(value) == 2 and is_secret_key(value[0]):
+            return [value[0], FILTERED]
+        return [scrub(item, known_secrets) for item in value]
+    if isinstance(value, tuple):
+        if len(value) == 2 and is_secret_key(value[0]):
+            return (value[0], FILTERED)
+        return tuple(scrub(item, known_secrets) for item in value)
+    if isinstance(value, str):
+        return scrub_text(value, known_secrets)
+    return value
+
+
+def scrub_event(event: dict, extra_secrets: Iterable[str] = (), *, scrub_ip_address: bool = True) -> dict:
+    """The event with every secret replaced by "[Filtered]"; the input is not modified."""
+    found: set[str] = set(s for s in extra_secrets if len(s) >= MIN_SECRET_LENGTH)
+    collect_secrets(event, found)
+    # Longest first, so a secret that contains another is replaced whole.
+    scrubbed = scrub(event, tuple(sorted(found, key=len, reverse=True)))
+    if scrub_ip_address:
+        drop_ip_addresses(scrubbed)
+    return scrubbed
+
+
+IP_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded", "cf-connecting-ip", "true-client-ip")
+
+
+def drop_ip_addresses(event: dict) -> None:
+    user = event.get("user")
+    if isinstance(user, dict):
+        user.pop("ip_address", None)
+    request = event.get("request")
+    if not isinstance(request, dict):
+        return
+    if isinstance(request.get("env"), dict):
+        request["env"].pop("REMOTE_ADDR", None)
+    headers = request.get("headers")
+    if isinstance(headers, dict):
+        for name in [name for name in headers if name.lower() in IP_HEADERS]:
+            del headers[name]
+    elif isinstance(headers, list):
+        request["headers"] = [pair for pair in headers if str(pair[0]).lower() not in IP_HEADERS]

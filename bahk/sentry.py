@@ -1,0 +1,164 @@
+"""Sentry for every process on a dyno: web, worker, release phase and one-off.
+
+settings.py calls init_sentry() once per process, so all of them start the
+same way. What each event carries about the dyno is set on the *global*
+scope: in sentry-sdk 2.x the isolation scope at start-up belongs to the main
+thread only, and gunicorn's threads, Celery's pool and logging would not see it.
+"""
+
+from collections import Counter
+
+import sentry_sdk
+from sentry_sdk.integrations.celery import CeleryIntegration
+from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
+from sentry_sdk.integrations.redis import RedisIntegration
+from sentry_sdk.transport import HttpTransport
+
+from bahk import grouping, sampling
+from bahk.heroku import Dyno
+from bahk.scrubbing import scrub_event, scrub_text
+from bahk.sentry_config import SentryConfig
+
+# Where request_context.py leaves what it learnt from the live request.
+REQUEST_SECRETS_HINT = "bahk_request_secrets"
+# Header names that carry the client's address (the SDK's own list when PII is off).
+ADDRESS_HEADER_TERMS = ["forwarded", "-ip", "remote-", "via", "-user"]
+
+
+class CountingTransport(HttpTransport):
+    """The SDK's own HTTP transport, counting what it had to drop, so sentry_check can tell."""
+
+    def __init__(self, options):
+        super().__init__(options)
+        self.dropped: Counter[str] = Counter()
+
+    def on_dropped_event(self, reason: str) -> None:
+        self.dropped[reason] += 1
+
+
+def dyno_tags(dyno: Dyno) -> dict[str, str]:
+    """The tags users filter by: dyno:web.2, dyno_type:worker, heroku_release:v42."""
+    tags = {
+        "dyno": dyno.name,
+        "dyno_type": dyno.process_type,
+        "heroku_app": dyno.app_name,
+        "heroku_release": dyno.release_version,
+    }
+    return {name: value for name, value in tags.items() if value}
+
+
+def heroku_context(dyno: Dyno) -> dict[str, str]:
+    context = {
+        "app_id": dyno.app_id,
+        "dyno_id": dyno.dyno_id,
+        "release_created_at": dyno.release_created_at,
+        "commit": dyno.commit,
+        "slug_description": dyno.slug_description,
+        "metadata": "on" if dyno.has_metadata else "off (heroku labs:enable runtime-dyno-metadata)",
+    }
+    return {name: value for name, value in context.items() if value}
+
+
+def data_collection(config: SentryConfig) -> dict:
+    """What the SDK collects by itself; scrubbing.py then removes secrets from whatever it sent."""
+    terms = [] if config.send_default_pii and not config.scrub_ip_address else ADDRESS_HEADER_TERMS
+    return {
+        "user_info": config.send_default_pii,
+        "cookies": {"mode": "denylist", "terms": terms},
+        "http_headers": {"request": {"mode": "denylist", "terms": terms}},
+        "url_query_params": {"mode": "denylist", "terms": terms},
+        "http_bodies": [] if config.request_bodies == "never" else ["incoming_request"],
+        "database_query_data": config.send_default_pii,
+        # Task arguments: positional ones have no name that could mark them secret.
+        "queues": config.send_default_pii,
+        "gen_ai": {"inputs": config.send_default_pii, "outputs": config.send_default_pii},
+        "stack_frame_variables": config.with_locals,
+    }
+
+
+def before_send(config: SentryConfig):
+    def process(event: dict, hint: dict) -> dict | None:
+        exc_info = hint.get("exc_info")
+        if exc_info:
+            fingerprint = grouping.fingerprint(exc_info[1])
+            if fingerprint:
+                event["fingerprint"] = fingerprint
+        return scrub_event(event, hint.get(REQUEST_SECRETS_HINT, ()), scrub_ip_address=config.scrub_ip_address)
+
+    return process
+
+
+def before_send_transaction(config: SentryConfig):
+    def process(event: dict, hint: dict) -> dict | None:
+        if config.keep_slow_ms is not None and not sampling.keep_transaction(
+            event, rate=config.traces_sample_rate, keep_slow_ms=config.keep_slow_ms
+        ):
+            return None
+        return scrub_event(event, hint.get(REQUEST_SECRETS_HINT, ()), scrub_ip_address=config.scrub_ip_address)
+
+    return process
+
+
+def before_send_log(log: dict, hint: dict) -> dict:
+    log["body"] = scrub_text(log.get("body") or "")
+    return log
+
+
+def integrations(config: SentryConfig) -> list:
+    return [
+        DjangoIntegration(
+            transaction_style="url",
+            # A span per request signal costs about as much as the view on a
+            # cache hit and nobody reads them; middleware spans are off by default.
+            signals_spans=False,
+            cache_spans=True,
+        ),
+        # Trace headers ride along with each task, and beat schedules check in to Crons.
+        CeleryIntegration(monitor_beat_tasks=True),
+        RedisIntegration(),
+        LoggingIntegration(
+            level=config.breadcrumb_level,
+            event_level=config.event_level,
+            sentry_logs_level=config.logs_level,
+        ),
+    ]
+
+
+def init_sentry(config: SentryConfig, dyno: Dyno, *, static_url: str) -> bool:
+    """Start the SDK when configured to; True when it started."""
+    if not config.enabled:
+        return False
+    sentry_sdk.init(
+        dsn=config.dsn or None,
+        environment=config.environment,
+        release=config.release or None,
+        server_name=dyno.name or None,
+        sample_rate=config.sample_rate,
+        traces_sampler=sampling.traces_sampler(
+            config.traces_sample_rate, static_url=static_url, tail_mode=config.keep_slow_ms is not None
+        ),
+        profile_session_sample_rate=config.profiles_sample_rate,
+        profile_lifecycle="trace",
+        data_collection=data_collection(config),
+        max_request_body_size=config.request_bodies,
+        debug=config.debug,
+        attach_stacktrace=config.attach_stacktrace,
+        max_breadcrumbs=config.max_breadcrumbs,
+        ignore_errors=list(config.ignore_errors),
+        before_send=before_send(config),
+        before_send_transaction=before_send_transaction(config),
+        before_send_log=before_send_log,
+        enable_logs=config.logs_level is not None,
+        spotlight=config.spotlight or None,
+        integrations=integrations(config),
+        transport=CountingTransport,
+    )
+    # Django logs every DisallowedHost at ERROR; the exception itself is already ignored.
+    ignore_logger("django.security.DisallowedHost")
+    scope = sentry_sdk.get_global_scope()
+    for name, value in dyno_tags(dyno).items():
+        scope.set_tag(name, value)
+        scope.set_attribute(name, value)  # Sentry Logs read attributes, not tags
+    scope.set_context("heroku", heroku_context(dyno))
+    return True

@@ -1,0 +1,122 @@
+"""SENTRY_* environment variables, read and checked in one place.
+
+read_config() is pure: it turns an environment into a SentryConfig or raises
+ImproperlyConfigured naming the variable and the values it accepts. A bad
+value stops web, worker and the release phase alike, so it never reaches a
+running dyno.
+"""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ImproperlyConfigured
+from sentry_sdk.utils import BadDsn, Dsn
+
+from bahk import env
+from bahk.heroku import Dyno
+from bahk.release import environment_name, release_name
+
+REQUEST_BODIES = ("never", "small", "medium", "always")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "OFF")
+# Share of transactions traced when SENTRY_TRACES_SAMPLE_RATE is unset.
+DEFAULT_TRACES_SAMPLE_RATES = {"development": 1.0, "staging": 0.5}
+PRODUCTION_TRACES_SAMPLE_RATE = 0.1
+# Errors a user caused or Django already answered: noise in Sentry.
+DEFAULT_IGNORED_ERRORS = (
+    "django.core.exceptions.DisallowedHost",
+    "django.core.exceptions.PermissionDenied",
+    "django.http.Http404",
+    "django.http.response.Http404",
+)
+
+
+@dataclass(frozen=True)
+class SentryConfig:
+    dsn: str = field(default="", repr=False)
+    force_disable: bool = False
+    spotlight: bool | str = False
+    environment: str = "development"
+    release: str = ""
+    sample_rate: float = 1.0
+    traces_sample_rate: float = 1.0
+    profiles_sample_rate: float = 0.0
+    keep_slow_ms: float | None = None
+    send_default_pii: bool = False
+    scrub_ip_address: bool = True
+    request_bodies: str = "small"
+    with_locals: bool = True
+    debug: bool = False
+    attach_stacktrace: bool = False
+    max_breadcrumbs: int = 100
+    ignore_errors: tuple[str, ...] = DEFAULT_IGNORED_ERRORS
+    ignore_user_email_domains: tuple[str, ...] = ()
+    breadcrumb_level: int | None = logging.INFO
+    event_level: int | None = logging.ERROR
+    logs_level: int | None = logging.WARNING
+
+    @property
+    def enabled(self) -> bool:
+        """Events leave the dyno only with a DSN (or Spotlight, which stays on this machine)."""
+        return not self.force_disable and bool(self.dsn or self.spotlight)
+
+
+def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
+    dsn = env.text(environ, "SENTRY_DSN")
+    if dsn:
+        check_dsn(dsn)
+    environment = environment_name(environ, on_heroku=dyno.on_heroku)
+    traces_default = DEFAULT_TRACES_SAMPLE_RATES.get(environment, PRODUCTION_TRACES_SAMPLE_RATE)
+    return SentryConfig(
+        dsn=dsn,
+        force_disable=env.flag(environ, "SENTRY_FORCE_DISABLE"),
+        spotlight=spotlight(environ),
+        environment=environment,
+        release=release_name(environ),
+        sample_rate=rate(environ, "SENTRY_SAMPLE_RATE", 1.0),
+        traces_sample_rate=rate(environ, "SENTRY_TRACES_SAMPLE_RATE", traces_default),
+        profiles_sample_rate=rate(environ, "SENTRY_PROFILES_SAMPLE_RATE", 0.0),
+        keep_slow_ms=env.number(environ, "SENTRY_TRACES_KEEP_SLOW_MS", None, minimum=0),
+        send_default_pii=env.flag(environ, "SENTRY_SEND_DEFAULT_PII"),
+        scrub_ip_address=env.flag(environ, "SENTRY_SCRUB_IP_ADDRESS", default=True),
+        request_bodies=env.choice(environ, "SENTRY_REQUEST_BODIES", "small", REQUEST_BODIES),
+        with_locals=env.flag(environ, "SENTRY_WITH_LOCALS", default=True),
+        debug=env.flag(environ, "SENTRY_DEBUG"),
+        attach_stacktrace=env.flag(environ, "SENTRY_ATTACH_STACKTRACE"),
+        max_breadcrumbs=env.number(environ, "SENTRY_MAX_BREADCRUMBS", 100, minimum=0, maximum=1000, integer=True),
+        ignore_errors=DEFAULT_IGNORED_ERRORS + tuple(env.names(environ, "SENTRY_IGNORE_ERRORS")),
+        ignore_user_email_domains=tuple(
+            domain.lower().lstrip("@") for domain in env.names(environ, "SENTRY_IGNORE_USER_EMAIL_DOMAINS")
+        ),
+        breadcrumb_level=log_level(environ, "SENTRY_BREADCRUMB_LEVEL", "INFO"),
+        event_level=log_level(environ, "SENTRY_EVENT_LEVEL", "ERROR"),
+        logs_level=log_level(environ, "SENTRY_LOGS_LEVEL", "WARNING"),
+    )
+
+
+def check_dsn(dsn: str) -> None:
+    try:
+        Dsn(dsn)
+    except BadDsn:
+        # The DSN's key is not a password, but it is nobody's business either: not echoed.
+        raise ImproperlyConfigured(
+            "SENTRY_DSN must look like https://PUBLIC_KEY@o0.ingest.sentry.io/PROJECT_ID "
+            "(Sentry → Project Settings → Client Keys); the value set is not a DSN."
+        ) from None
+
+
+def rate(environ: Mapping[str, str], name: str, default: float) -> float:
+    return env.number(environ, name, default, minimum=0.0, maximum=1.0)
+
+
+def log_level(environ: Mapping[str, str], name: str, default: str) -> int | None:
+    level = env.choice(environ, name, default, LOG_LEVELS)
+    return None if level == "OFF" else logging.getLevelNamesMapping()[level]
+
+
+def spotlight(environ: Mapping[str, str]) -> bool | str:
+    """SENTRY_SPOTLIGHT: 1/true for the sidecar's default URL, or the sidecar's URL."""
+    value = env.text(environ, "SENTRY_SPOTLIGHT")
+    if value.startswith(("http://", "https://")):
+        return value
+    return env.flag(environ, "SENTRY_SPOTLIGHT")

@@ -1,0 +1,59 @@
+"""python manage.py sentry_check: is this dyno's Sentry set up, and do events arrive?
+
+Prints the effective configuration (never the DSN's key), sends a test
+message and a test exception, waits for them to be sent and exits non-zero
+when they were not delivered.
+"""
+
+import sentry_sdk
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from sentry_sdk.utils import Dsn
+
+from bahk.sentry import dyno_tags
+
+FLUSH_SECONDS = 10
+
+
+class Command(BaseCommand):
+    help = "Print the Sentry configuration of this dyno and send a test message and exception."
+
+    def handle(self, **options):
+        config, dyno = settings.SENTRY, settings.DYNO
+        show = self.stdout.write
+        if config.dsn:
+            dsn = Dsn(config.dsn)
+            show(f"dsn:         {dsn.scheme}://{dsn.host}/ project {dsn.project_id} (key not shown)")
+        else:
+            show("dsn:         not set (SENTRY_DSN)")
+        show(f"environment: {config.environment}")
+        show(f"release:     {config.release or '(none: set SENTRY_RELEASE or enable dyno metadata)'}")
+        tags = dyno_tags(dyno)
+        show("tags:        " + (", ".join(f"{k}={v}" for k, v in tags.items()) or "(none: DYNO is not set)"))
+        if not dyno.has_metadata and dyno.on_heroku:
+            show("note:        run `heroku labs:enable runtime-dyno-metadata` for heroku_app and heroku_release")
+        show(
+            f"rates:       errors {config.sample_rate:g}, traces {config.traces_sample_rate:g}"
+            + (f" (+ every transaction over {config.keep_slow_ms:g} ms)" if config.keep_slow_ms is not None else "")
+            + f", profiles {config.profiles_sample_rate:g}"
+        )
+        if config.force_disable:
+            raise CommandError("Sentry is off: SENTRY_FORCE_DISABLE is set.")
+        if not settings.SENTRY_ENABLED:
+            raise CommandError("Sentry is off: set SENTRY_DSN to your project's DSN.")
+
+        message_id = sentry_sdk.capture_message("sentry_check: test message from " + (dyno.name or "this machine"))
+        try:
+            raise RuntimeError("sentry_check: test exception")
+        except RuntimeError as error:
+            exception_id = sentry_sdk.capture_exception(error)
+        show(f"sent:        message {message_id}, exception {exception_id}")
+
+        pending = []
+        sentry_sdk.flush(timeout=FLUSH_SECONDS, callback=lambda count, timeout: pending.append(count))
+        transport = sentry_sdk.get_client().transport
+        dropped = dict(getattr(transport, "dropped", {}))
+        if pending or dropped or not (message_id and exception_id):
+            reason = f"{pending[0]} still unsent after {FLUSH_SECONDS} s" if pending else f"dropped: {dropped}"
+            raise CommandError(f"Events were not delivered ({reason}); check SENTRY_DSN and the network.")
+        show("delivered:   yes")
