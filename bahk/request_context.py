@@ -15,6 +15,7 @@ import sentry_sdk
 from django.conf import settings
 from django.utils.functional import empty
 
+from bahk.instrumentation import user_details
 from bahk.scrubbing import is_secret_key
 from bahk.sentry import REQUEST_SECRETS_HINT
 
@@ -68,10 +69,8 @@ def describe_request(request_ref, event: dict, hint: dict) -> dict | None:
     if user is not None and (loaded or event.get("type") != "transaction"):
         if ignored_user(user, settings.SENTRY.ignore_user_email_domains):
             return None
-        if user.is_authenticated:
-            details = {"id": str(user.pk), "is_staff": user.is_staff}
-            if settings.SENTRY.send_default_pii:
-                details |= {"username": user.get_username(), "email": user.email}
+        details = user_details(user, send_pii=settings.SENTRY.send_default_pii)
+        if details:
             event["user"] = {**event.get("user", {}), **details}
     hint[REQUEST_SECRETS_HINT] = request_secrets(request)
     return event
