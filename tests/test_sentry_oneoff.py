@@ -56,6 +56,12 @@ def test_logger_error_in_a_view_becomes_an_event(database, sentry_sink, tmp_path
         )
     assert event["level"] == "error"
     assert tags_of(event)["dyno"] == "web.1"
+    # The same record as a Sentry log, with the dyno as an attribute to filter by.
+    record = sentry_sink.wait_for(
+        lambda s: next((r for r in s.logs() if "logged on purpose" in r.get("body", "")), None), what="the log"
+    )
+    assert record["attributes"]["dyno"]["value"] == "web.1"
+    assert record["attributes"]["heroku_release"]["value"] == "v42"
 
 
 def test_no_dsn_means_the_sdk_never_starts(database):
