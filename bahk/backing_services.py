@@ -25,7 +25,10 @@ REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
 
 def database(url: str, *, on_heroku: bool) -> dict:
-    scheme = urlsplit(url).scheme
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError:  # e.g. an unclosed "[" around an IPv6 host
+        raise ImproperlyConfigured(f"DATABASE_URL must look like {DATABASE_FORM}; it is not a URL.") from None
     if scheme not in ("postgres", "postgresql", "pgsql", "sqlite"):
         raise ImproperlyConfigured(f"DATABASE_URL must look like {DATABASE_FORM}; got a URL with scheme {scheme!r}.")
     try:
@@ -55,9 +58,13 @@ def _check_redis_url(url: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a port that is not a number
     except ValueError:
-        raise ImproperlyConfigured(f"REDIS_URL must look like {REDIS_FORM}; its port is not a number.") from None
-    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"REDIS_URL must look like {REDIS_FORM}; its host or port is malformed (a port is a number to 65535)."
+        ) from None
+    if parts.scheme not in ("redis", "rediss"):
         raise ImproperlyConfigured(f"REDIS_URL must look like {REDIS_FORM}; got scheme {parts.scheme!r}.")
+    if not parts.hostname:
+        raise ImproperlyConfigured(f"REDIS_URL must look like {REDIS_FORM}; the host is missing.")
     return parts.scheme
 
 

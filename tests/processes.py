@@ -39,20 +39,20 @@ def clean_env(**values: str) -> dict[str, str]:
 
 
 def heroku_env(dyno: str, **values: str) -> dict[str, str]:
-    """What a dyno sees with the runtime-dyno-metadata labs feature on."""
-    return clean_env(
-        DYNO=dyno,
-        HEROKU_APP_NAME="bahk-test",
-        HEROKU_APP_ID="9daa2797-e49b-4624-932f-ec3f9688e3da",
-        HEROKU_DYNO_ID="1vac4117-c29f-4312-521e-ba4d8638c1ac",
-        HEROKU_RELEASE_VERSION="v42",
-        HEROKU_RELEASE_CREATED_AT="2026-11-20T10:15:42Z",
-        HEROKU_BUILD_COMMIT="2c3a0b24069af49b3de35b8e8c26765c1dba9ff0",
-        HEROKU_SLUG_DESCRIPTION="Deploy 2c3a0b2",
-        HEROKU_APP_DEFAULT_DOMAIN_NAME="bahk-test-1a2b3c4d5e6f.herokuapp.com",
-        DJANGO_SECRET_KEY=SECRET_KEY,
-        **values,
-    )
+    """What a dyno sees with the runtime-dyno-metadata labs feature on; values override any of it."""
+    metadata = {
+        "DYNO": dyno,
+        "HEROKU_APP_NAME": "bahk-test",
+        "HEROKU_APP_ID": "9daa2797-e49b-4624-932f-ec3f9688e3da",
+        "HEROKU_DYNO_ID": "1vac4117-c29f-4312-521e-ba4d8638c1ac",
+        "HEROKU_RELEASE_VERSION": "v42",
+        "HEROKU_RELEASE_CREATED_AT": "2026-11-20T10:15:42Z",
+        "HEROKU_BUILD_COMMIT": "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0",
+        "HEROKU_SLUG_DESCRIPTION": "Deploy 2c3a0b2",
+        "HEROKU_APP_DEFAULT_DOMAIN_NAME": "bahk-test-1a2b3c4d5e6f.herokuapp.com",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+    }
+    return clean_env(**(metadata | values))
 
 
 class Process:
