@@ -5,6 +5,7 @@ import random
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from hub import map_cache
 from hub.models import Participant
 
 # (city, ISO country code, latitude, longitude)
@@ -148,4 +149,6 @@ class Command(BaseCommand):
             if replace:
                 Participant.objects.all().delete()
             Participant.objects.bulk_create(make_participants(count, seed), batch_size=5000)
+        # bulk_create sends no post_save signals: tell the map's cache here, after the commit.
+        map_cache.bump_version()
         self.stdout.write(f"Seeded {count} participants (seed {seed}).")

@@ -1,0 +1,140 @@
+"""GET /api/participants/map/: public participants as GeoJSON, fast, and traced as an example to copy.
+
+The request, step by step, each step a child span of the Django
+integration's transaction and a breadcrumb:
+
+1. cache lookup: the data version, then the gzipped body stored for this
+   bbox, limit and version (a hit ends here: one dict lookup's worth of work);
+2. on a miss, the database query, which writes the GeoJSON itself (hub/geojson.py);
+3. serialisation: the FeatureCollection around the features, as bytes;
+4. compression, once per body, and the cache store.
+
+The answer is gzip when the client accepts it (every browser does), with a
+strong ETag so a client that has the body gets a 304. A cache that cannot
+be reached costs a breadcrumb, never the request. Anything unexpected is
+sent to Sentry with the participants_map context and answered as JSON.
+"""
+
+import gzip
+import hashlib
+
+import sentry_sdk
+from django.core.exceptions import TooManyFieldsSent
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.views import View
+
+from hub import geojson, map_cache
+from hub.bbox import InvalidQuery, MapQuery, parse_map_query
+from hub.negotiation import accepts_gzip, etag_matches
+
+CONTENT_TYPE = "application/geo+json"
+# Level 1 gives 15.5 % of the raw size in 9 ms on 10,000 participants; level 6
+# gives 13.2 % in 17 ms. A miss waits for this, a hit does not care.
+GZIP_LEVEL = 1
+
+
+class FastParticipantsMapView(View):
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request):
+        try:
+            query = parse_map_query(request.GET.lists())
+        except TooManyFieldsSent:
+            return JsonResponse({"error": "The query string has too many parameters."}, status=400)
+        except InvalidQuery as error:
+            return JsonResponse({"error": str(error)}, status=400)
+
+        summary = {"bbox": list(query.bbox), "limit": query.limit}
+        sentry_sdk.set_context("participants_map", summary)
+        try:
+            body, cache_state = load(query)
+        except Exception as error:  # whatever went wrong, the map answers JSON
+            sentry_sdk.capture_exception(error)
+            return JsonResponse({"error": "The map could not be loaded; the error has been reported."}, status=500)
+        summary |= {"count": body.count, "cache_hit": cache_state == "hit", "cache": cache_state}
+        sentry_sdk.set_context("participants_map", summary)
+        return respond(request, body)
+
+
+def load(query: MapQuery) -> tuple[map_cache.CachedMap, str]:
+    """The body for this query and where it came from: hit, miss, unreachable or process-local."""
+    if not map_cache.is_shared():
+        return build(query), "process-local"
+    key, cached = lookup(query)
+    if key is None:
+        return build(query), "unreachable"
+    if cached is not None:
+        return cached, "hit"
+    body = build(query)
+    store(key, body)
+    return body, "miss"
+
+
+def lookup(query: MapQuery) -> tuple[str | None, map_cache.CachedMap | None]:
+    """(cache key, cached body or None); no key at all when the cache cannot be reached."""
+    with sentry_sdk.start_span(op="map.cache_lookup", name="participants map cache lookup") as span:
+        try:
+            key = map_cache.body_key(query, map_cache.data_version())
+            cached = map_cache.read(key)
+        except map_cache.CACHE_ERRORS as error:
+            span.set_data("cache.error", type(error).__name__)
+            crumb("cache unreachable; answering from the database", level="warning", error=type(error).__name__)
+            return None, None
+        span.set_data("cache.hit", cached is not None)
+    if cached is None:
+        crumb("cache miss")
+    else:
+        crumb("cache hit", bytes=len(cached.gzipped))
+    return key, cached
+
+
+def store(key: str, body: map_cache.CachedMap) -> None:
+    with sentry_sdk.start_span(op="map.cache_store", name="participants map cache store") as span:
+        span.set_data("bytes", len(body.gzipped))
+        try:
+            map_cache.store(key, body)
+        except map_cache.CACHE_ERRORS as error:
+            # Full (Redis's noeviction policy) or gone since the lookup: this answer is still good.
+            span.set_data("cache.error", type(error).__name__)
+            crumb("cache store failed; answered anyway", level="warning", error=type(error).__name__)
+            return
+    crumb("cached", bytes=len(body.gzipped))
+
+
+def build(query: MapQuery) -> map_cache.CachedMap:
+    with sentry_sdk.start_span(op="map.query", name="public participants in bbox") as span:
+        count, features = geojson.feature_rows(query)
+        span.set_data("row_count", count)
+    crumb("queried", rows=count)
+    with sentry_sdk.start_span(op="map.serialize", name="GeoJSON FeatureCollection") as span:
+        raw = geojson.feature_collection(features)
+        span.set_data("bytes", len(raw))
+    crumb("serialised", bytes=len(raw))
+    with sentry_sdk.start_span(op="map.compress", name="gzip body") as span:
+        # mtime=0: the same rows give the same bytes in every process, so the same ETag.
+        gzipped = gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0)
+        span.set_data("bytes", len(gzipped))
+        span.set_data("ratio", round(len(gzipped) / len(raw), 3))
+    crumb("compressed", bytes=len(gzipped))
+    return map_cache.CachedMap(count=count, gzipped=gzipped, tag=hashlib.sha256(gzipped).hexdigest()[:32])
+
+
+def respond(request, body: map_cache.CachedMap) -> HttpResponse:
+    use_gzip = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    # A strong ETag names one representation: the gzip and identity bodies differ.
+    etag = f'"{body.tag}-gzip"' if use_gzip else f'"{body.tag}"'
+    if etag_matches(request.headers.get("If-None-Match", ""), etag):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body.gzipped if use_gzip else gzip.decompress(body.gzipped), content_type=CONTENT_TYPE)
+        if use_gzip:
+            response["Content-Encoding"] = "gzip"
+    response["ETag"] = etag
+    response["Vary"] = "Accept-Encoding"
+    # Keep it, but ask every time: a participant may have moved, and a 304 is cheap.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def crumb(message: str, level: str = "info", **data) -> None:
+    sentry_sdk.add_breadcrumb(category="participants_map", message=message, level=level, data=data)
