@@ -31,3 +31,15 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.city}, {self.country})"
+
+
+class TaskRun(models.Model):
+    """One row per finished hub.tasks.record_work: enqueued tokens minus rows is what a restart lost."""
+
+    token = models.CharField(max_length=64, unique=True)
+    # The dyno that finished it (worker.1, …): after a restart, the one that picked the task up again.
+    dyno = models.CharField(max_length=100, blank=True)
+    finished_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.token} on {self.dyno or 'an unnamed process'}"
