@@ -24,8 +24,9 @@ SECRET_KEY_PARTS = (
     "cookie", "session", "csrf", "xsrf", "credit_card", "creditcard", "card_number", "cardnumber",
     "credentials", "dsn",
 )  # fmt: skip
-# Matched only as a whole key: as parts they would hit "shipping" or "lesson".
+# Matched only as a whole word of the key ("card_pin", "userSsn"): as parts they would hit "shipping" or "lesson".
 SECRET_KEYS = frozenset({"pin", "ssn", "cvv", "cvc", "auth", "jwt", "sid", "otp"})
+KEY_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[^A-Za-z0-9]+")
 
 _KEY_WORDS = "|".join(
     ["pass(?:word|wd)?", "secret", "(?:access_|refresh_|auth_|id_)?token", "api[_-]?key", "private[_-]?key",
@@ -47,7 +48,8 @@ def is_secret_key(key: object) -> bool:
     if not isinstance(key, str):
         return False
     normalised = key.lower().replace("-", "_")
-    return normalised in SECRET_KEYS or any(part in normalised for part in SECRET_KEY_PARTS)
+    words = KEY_WORD_BOUNDARY.split(key)
+    return any(word.lower() in SECRET_KEYS for word in words) or any(part in normalised for part in SECRET_KEY_PARTS)
 
 
 def secrets_in_query_string(query: str) -> set[str]:
@@ -101,7 +103,8 @@ def collect_secrets(value: object, found: set[str]) -> None:
         else:
             for item in value:
                 collect_secrets(item, found)
-    elif isinstance(value, str) and "=" in value and "&" in value:
+    elif isinstance(value, str) and "=" in value and ("&" in value or " " not in value):
+        # A query string, even of one parameter ("api_key=…"); not SQL or a sentence with an "=" in it.
         found.update(secrets_in_query_string(value))
 
 
