@@ -97,7 +97,7 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
 def check_dsn(dsn: str) -> None:
     try:
         Dsn(dsn)
-    except BadDsn:
+    except (BadDsn, ValueError):  # ValueError: urllib's, for a port that is not a number
         # The DSN's key is not a password, but it is nobody's business either: not echoed.
         raise ImproperlyConfigured(
             "SENTRY_DSN must look like https://PUBLIC_KEY@o0.ingest.sentry.io/PROJECT_ID "
