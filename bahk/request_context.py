@@ -86,8 +86,9 @@ def ignored_user(user, domains: tuple[str, ...]) -> bool:
 def request_secrets(request) -> set[str]:
     """Values the request carried under secret names, to be filtered wherever else they appear."""
     found = set()
-    for source in (request.GET, request.headers):
-        found.update(str(value) for key, value in source.items() if is_secret_key(key))
+    # Every value of a repeated parameter (?token=a&token=b): QueryDict.items() gives only the last.
+    found.update(value for key, values in request.GET.lists() if is_secret_key(key) for value in values)
+    found.update(value for key, value in request.headers.items() if is_secret_key(key))
     # Every cookie may be a session; "Bearer <token>" is secret after its scheme.
     found.update(value for value in request.COOKIES.values() if len(value) >= 8)
     found.update(request.headers.get("Authorization", "").split()[1:])

@@ -1,0 +1,174 @@
+"""What the request middleware adds to an event: queue time, the user, the request's secrets."""
+
+import dataclasses
+import weakref
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, User
+from django.test import RequestFactory
+from django.utils.functional import SimpleLazyObject
+
+from bahk.request_context import describe_request, ignored_user, queue_time_ms, request_secrets
+from bahk.sentry import REQUEST_SECRETS_HINT
+
+NOW = 1_795_000_000.0  # seconds since the epoch, as time.time() gives it
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (str(int((NOW - 0.025) * 1000)), 25.0),  # Heroku's router: milliseconds since the epoch
+        (f"t={NOW - 0.0125:.4f}", 12.5),  # seconds, with a fraction
+        (f"t={int((NOW - 0.040) * 1_000_000)}", 40.0),  # microseconds (nginx, Apache)
+        (f"  {int(NOW * 1000) - 3}  ", 3.0),
+        (str(int(NOW * 1000)), 0.0),
+        (str(int((NOW - 59 * 60) * 1000)), 3_540_000.0),  # queued most of an hour: still believable
+        (str(int((NOW - 2 * 3600) * 1000)), None),  # two hours: a clock, not a queue
+        (str(int((NOW + 5) * 1000)), None),  # from the future: clocks disagree
+        (f"t={NOW + 30}", None),
+        ("-1500", None),
+        ("0", None),
+        ("", None),
+        ("t=", None),
+        ("yesterday", None),
+        ("t=12:00:00", None),
+        ("nan", None),
+        ("inf", None),
+    ],
+    ids=["heroku-ms", "t-seconds", "t-microseconds", "spaces", "no-wait", "59-minutes", "two-hours",
+         "future-ms", "future-seconds", "negative", "zero", "empty", "empty-t", "garbage", "clock-time", "nan",
+         "inf"],
+)  # fmt: skip
+def test_queue_time_from_x_request_start(header, expected):
+    result = queue_time_ms(header, NOW)
+    if expected is None:
+        assert result is None
+    else:
+        assert result == pytest.approx(expected, abs=0.2)
+
+
+def user(pk: int = 7, *, email: str = "ann@example.com", staff: bool = False) -> User:
+    return User(pk=pk, username=f"user{pk}", email=email, is_staff=staff)
+
+
+@pytest.mark.parametrize(
+    ("someone", "domains", "expected"),
+    [
+        (user(email="qa@example.com"), ("example.com",), True),
+        (user(email="QA@Example.COM"), ("example.com",), True),
+        (user(email="ann@customer.org"), ("example.com",), False),
+        (user(email="ann@mail.example.com"), ("example.com",), False),  # a domain, not a suffix
+        (user(email="ann@notexample.com"), ("example.com",), False),
+        (user(email=""), ("example.com",), False),
+        (user(email="qa@example.com"), (), False),
+        (AnonymousUser(), ("example.com",), False),
+    ],
+    ids=["listed", "case", "other", "subdomain", "suffix", "no-email", "no-domains", "anonymous"],
+)
+def test_ignored_user_by_email_domain(someone, domains, expected):
+    assert ignored_user(someone, domains) is expected
+
+
+def test_request_secrets_come_from_query_headers_cookies_and_authorization():
+    request = RequestFactory().get(
+        "/api/participants/",
+        {"api_key": "query-key-1234", "page": "2", "token": ["first-token-11", "second-token-22"]},
+        headers={"Authorization": "Bearer header-bearer-5678", "X-Api-Key": "header-key-9012", "Accept": "text/html"},
+    )
+    request.COOKIES = {"sessionid": "cookie-session-3456", "theme": "dark"}
+
+    found = request_secrets(request)
+    assert {"query-key-1234", "first-token-11", "second-token-22", "header-bearer-5678", "header-key-9012",
+            "cookie-session-3456"} <= found  # fmt: skip
+    assert not {"2", "text/html", "dark", "Bearer"} & found
+
+
+def request_with(someone=None, **headers):
+    request = RequestFactory().get("/api/participants/", headers=headers)
+    if someone is not None:
+        request.user = someone
+    return request
+
+
+def describe(request, event: dict | None = None, hint: dict | None = None):
+    return describe_request(
+        weakref.ref(request), event if event is not None else {"level": "error"}, {} if hint is None else hint
+    )
+
+
+@pytest.fixture
+def pii(settings):
+    def set_pii(on: bool, **changes):
+        settings.SENTRY = dataclasses.replace(settings.SENTRY, send_default_pii=on, **changes)
+
+    return set_pii
+
+
+@pytest.mark.parametrize(
+    ("send_pii", "expected"),
+    [
+        (False, {"id": "7", "is_staff": True}),
+        (True, {"id": "7", "is_staff": True, "username": "user7", "email": "ann@example.com"}),
+    ],
+)
+def test_error_event_names_the_user_by_id_and_staff_flag_and_more_only_with_pii(pii, send_pii, expected):
+    pii(send_pii)
+    event = describe(request_with(user(staff=True)))
+    assert event["user"] == expected
+
+
+def test_user_details_join_what_the_sdk_already_knew(pii):
+    pii(False)
+    event = describe(request_with(user()), {"user": {"ip_address": "203.0.113.9"}})
+    assert event["user"] == {"ip_address": "203.0.113.9", "id": "7", "is_staff": False}
+
+
+def test_anonymous_request_has_no_user(pii):
+    pii(True)
+    assert "user" not in describe(request_with(AnonymousUser()))
+
+
+def test_request_without_auth_middleware_still_gets_its_secrets(pii):
+    pii(False)
+    hint = {}
+    event = describe(request_with(None, Authorization="Bearer header-bearer-5678"), hint=hint)
+    assert "user" not in event
+    assert "header-bearer-5678" in hint[REQUEST_SECRETS_HINT]
+
+
+@pytest.mark.parametrize("event_type", [None, "transaction"])
+def test_events_of_ignored_email_domains_are_dropped(pii, event_type):
+    pii(False, ignore_user_email_domains=("example.com",))
+    event = {"type": event_type} if event_type else {"level": "error"}
+    assert describe(request_with(user(email="qa@example.com")), event) is None
+    assert describe(request_with(user(email="ann@customer.org")), dict(event)) is not None
+
+
+def test_a_transaction_does_not_load_a_user_the_view_never_loaded(pii):
+    pii(False, ignore_user_email_domains=("example.com",))
+    loads = []
+    lazy_user = SimpleLazyObject(lambda: loads.append("loaded") or user(email="qa@example.com"))
+
+    event = describe(request_with(lazy_user), {"type": "transaction"})
+    assert loads == []
+    assert event == {"type": "transaction"}
+
+
+def test_an_error_loads_the_user_to_name_it(pii):
+    pii(False)
+    lazy_user = SimpleLazyObject(lambda: user(pk=9))
+    assert describe(request_with(lazy_user))["user"] == {"id": "9", "is_staff": False}
+
+
+def test_a_transaction_names_a_user_the_view_already_loaded(pii):
+    pii(False)
+    lazy_user = SimpleLazyObject(lambda: user(pk=9))
+    assert lazy_user.is_authenticated  # the view looked at request.user
+    assert describe(request_with(lazy_user), {"type": "transaction"})["user"] == {"id": "9", "is_staff": False}
+
+
+def test_event_after_the_request_is_gone_is_left_alone():
+    request = request_with(user())
+    reference = weakref.ref(request)
+    del request
+    assert describe_request(reference, {"level": "error"}, {}) == {"level": "error"}
