@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+from tests.processes import clean_env, run_command
 from tests.sentry_sink import SentrySink
 from tests.servers import PostgresServer, RedisServer, find_binary
 
@@ -27,6 +28,13 @@ class ExistingPostgres:
 
     def stop(self):
         pass
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static():
+    """Run collectstatic once, as the buildpack does at build time: pages link hashed static files."""
+    result = run_command(["python", "manage.py", "collectstatic", "--noinput"], clean_env())
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.fixture(scope="session")
