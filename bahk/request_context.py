@@ -71,7 +71,7 @@ def describe_request(request_ref, event: dict, hint: dict) -> dict | None:
             return None
         details = user_details(user, send_pii=settings.SENTRY.send_default_pii)
         if details:
-            event["user"] = {**event.get("user", {}), **details}
+            event["user"] = {**(event.get("user") or {}), **details}
     hint[REQUEST_SECRETS_HINT] = request_secrets(request)
     return event
 

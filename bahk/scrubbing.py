@@ -37,7 +37,8 @@ _KEY_WORDS = "|".join(
 SECRET_ASSIGNMENT = re.compile(
     rf"""(?ix)\b(?P<key>{_KEY_WORDS})(?P<sep>["']?\s*[=:]\s*)(?!\[Filtered\])(?P<value>"[^"]*"|'[^']*'|[^\s&,;'"}}\]]+)"""
 )
-BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}")
+# A credential has digits; "token provided" in a message is not one.
+BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+(?=[^\s]*\d)[A-Za-z0-9._~+/=-]{8,}")
 URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
 CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 # Values shorter than this are too common to replace wherever they appear.
@@ -122,9 +123,16 @@ def _add_strings(value: object, found: set[str]) -> None:
             _add_strings(item, found)
 
 
+# Ids Sentry needs intact; an all-digit span id can look like a card number.
+ID_KEYS = frozenset({"event_id", "trace_id", "span_id", "parent_span_id", "profile_id", "replay_id"})
+
+
 def scrub(value: object, known_secrets: tuple[str, ...]) -> object:
     if isinstance(value, dict):
-        return {key: FILTERED if is_secret_key(key) else scrub(item, known_secrets) for key, item in value.items()}
+        return {
+            key: FILTERED if is_secret_key(key) else item if key in ID_KEYS else scrub(item, known_secrets)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         if len(value) == 2 and is_secret_key(value[0]):
             return [value[0], FILTERED]

@@ -244,3 +244,16 @@ def test_secret_under_a_secret_key_never_leaves_anywhere(secret, key, path, befo
     out = sent(event)
     assert secret not in out
     assert json.dumps(secret)[1:-1] not in out
+
+
+def test_a_message_about_a_token_keeps_its_words():
+    assert scrub_text("Invalid token provided") == "Invalid token provided"
+    assert "abc123def456" not in scrub_text("Authorization: Token abc123def456")
+
+
+def test_ids_that_look_like_card_numbers_are_kept():
+    span_id = "4111111111111111"  # Luhn-valid, all digits
+    event = {"contexts": {"trace": {"span_id": span_id, "trace_id": "4" * 32}}, "message": f"card {span_id}"}
+    scrubbed = scrub_event(event)
+    assert scrubbed["contexts"]["trace"]["span_id"] == span_id
+    assert span_id not in scrubbed["message"]
