@@ -101,3 +101,23 @@ def test_a_bad_sentry_value_stops_the_release_phase_naming_the_variable(database
     assert result.returncode == 1
     assert variable in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_one_off_command_stopped_with_sigterm_exits_normally_and_sends_its_events(database, sentry_sink, tmp_path):
+    import signal
+
+    from tests.processes import Process
+
+    script = (
+        "import sentry_sdk, time; sentry_sdk.capture_message('one-off still running'); "
+        "print('ready', flush=True); time.sleep(60)"
+    )
+    env = heroku_env("run.42", DATABASE_URL=database, SENTRY_DSN=sentry_sink.dsn)
+    process = Process(f'python manage.py shell -c "{script}"', env, tmp_path / "run.log")
+    sentry_sink.wait_for(lambda s: "ready" in process.output(), what="the command to start")
+    process.signal(signal.SIGTERM)
+    # 143 = 128 + SIGTERM through sys.exit (atexit runs, Sentry flushes); killed by the signal would be -15.
+    assert process.wait(timeout=30) == 143
+    process.stop()
+    event = sentry_sink.wait_for(lambda s: next(iter(s.events()), None), what="the one-off's event")
+    assert tags_of(event)["dyno"] == "run.42"
