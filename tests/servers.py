@@ -102,6 +102,32 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
+    def enable_tls(self) -> "PostgresServer":
+        """Speak TLS with a self-signed certificate, as Heroku Postgres does: on a dyno, settings require it."""
+        import psycopg
+
+        openssl = require_binary("openssl", "openssl")
+        cert, key = self.folder / "server.crt", self.folder / "server.key"
+        subprocess.run(
+            [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+            + ["-keyout", str(key), "-out", str(cert)],
+            check=True,
+            capture_output=True,
+        )
+        key.chmod(0o600)
+        if self.prefix:  # the server runs as postgres and must own its key
+            owner = pwd.getpwnam("postgres")
+            for path in (cert, key):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
+            connection.execute(f"ALTER SYSTEM SET ssl_cert_file = '{cert}'")
+            connection.execute(f"ALTER SYSTEM SET ssl_key_file = '{key}'")
+            connection.execute("ALTER SYSTEM SET ssl = on")
+            connection.execute("SELECT pg_reload_conf()")
+        tls_url = self.url("postgres") + "?sslmode=require"
+        wait_until(lambda: psycopg.connect(tls_url, connect_timeout=1).close() or True, 15, "PostgreSQL to speak TLS")
+        return self
+
     def create_database(self, name: str) -> str:
         import psycopg
 
