@@ -1,0 +1,345 @@
+"""Sentry's release API, as the release phase uses it: create a release, link its commit, finalize it, record a deploy.
+
+The requests are the ones sentry-cli sends for `releases new`, `releases
+set-commits --commit REPO@SHA`, `releases finalize` and `deploys new`
+(tests/test_release_registration.py runs both against one recording server),
+made with the standard library so the slug needs no extra binary.
+
+Every request shares one deadline, SENTRY_RELEASE_TIMEOUT from the start of
+the registration: no attempt's socket timeout is longer than what is left of
+it, so a server that accepts and never answers cannot hold the release phase.
+"""
+
+import email.utils
+import http.client
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from django.core.exceptions import ImproperlyConfigured
+
+from bahk import env
+
+DEFAULT_URL = "https://sentry.io"
+DEFAULT_TIMEOUT = 30.0
+# Sentry's API answers in well under a second; an attempt this slow is
+# abandoned and retried while time is left.
+ATTEMPT_TIMEOUT = 10.0
+# Waits between attempts: 0.5 s, 1 s, 2 s, ... up to 8 s, unless Sentry says how long in Retry-After.
+FIRST_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+REQUIRED = ("SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
+FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+# What Sentry refuses as a release name (https://docs.sentry.io/product/releases/naming-releases/).
+FORBIDDEN_VERSIONS = (".", "..", " ", "latest")
+FORBIDDEN_VERSION_CHARACTERS = "/\\\n\r\t\f"
+MAX_VERSION_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class ReleaseSettings:
+    auth_token: str = field(default="", repr=False)
+    org: str = ""
+    project: str = ""
+    url: str = DEFAULT_URL
+    repository: str = ""
+    timeout: float = DEFAULT_TIMEOUT
+    strict: bool = False
+
+    @property
+    def missing(self) -> list[str]:
+        """The variables registration needs that are not set."""
+        values = dict(zip(REQUIRED, (self.auth_token, self.org, self.project), strict=True))
+        return [name for name, value in values.items() if not value]
+
+
+def from_environ(environ: Mapping[str, str]) -> ReleaseSettings:
+    url = env.text(environ, "SENTRY_URL", DEFAULT_URL).rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"SENTRY_URL must be your Sentry's address, like {DEFAULT_URL} or https://sentry.example.com; got {url!r}."
+        )
+    return ReleaseSettings(
+        auth_token=env.text(environ, "SENTRY_AUTH_TOKEN"),
+        org=env.text(environ, "SENTRY_ORG"),
+        project=env.text(environ, "SENTRY_PROJECT"),
+        url=url,
+        repository=env.text(environ, "SENTRY_REPOSITORY"),
+        timeout=env.number(environ, "SENTRY_RELEASE_TIMEOUT", DEFAULT_TIMEOUT, minimum=1, maximum=600),
+        strict=env.flag(environ, "SENTRY_RELEASE_STRICT"),
+    )
+
+
+@dataclass(frozen=True)
+class Release:
+    """What to tell Sentry about this deploy."""
+
+    version: str
+    environment: str
+    commit: str = ""
+    deploy_name: str = ""
+    deploy_url: str = ""
+    started: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: object
+
+
+class RegistrationFailed(Exception):
+    """Registration could not finish; the message says why and what to fix, never the token."""
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def started_at(release_created_at: str, now: datetime) -> str:
+    """When the Heroku release was created (dyno metadata), else now."""
+    try:
+        created = datetime.fromisoformat(release_created_at)
+    except ValueError:
+        return iso(now)
+    return iso(created if created.tzinfo else created.replace(tzinfo=UTC))
+
+
+def release_commit(dyno_commit: str, version: str) -> str:
+    """The commit to link: the build's, else the release name when it is a full git SHA."""
+    return dyno_commit or (version if FULL_SHA.match(version) else "")
+
+
+def check_version(version: str) -> str:
+    if not version:
+        raise RegistrationFailed(
+            "no release name: set SENTRY_RELEASE, or run `heroku labs:enable runtime-dyno-metadata` "
+            "so the build's commit names the release"
+        )
+    if (
+        version in FORBIDDEN_VERSIONS
+        or any(character in version for character in FORBIDDEN_VERSION_CHARACTERS)
+        or len(version) > MAX_VERSION_LENGTH
+    ):
+        raise RegistrationFailed(
+            f"Sentry does not accept {version!r} as a release name (no slashes, backslashes or line breaks; "
+            f"not '.', '..' or 'latest'; at most {MAX_VERSION_LENGTH} characters): change SENTRY_RELEASE"
+        )
+    return version
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds to wait: a number of seconds or an HTTP date; None when absent or unreadable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - now).total_seconds())
+
+
+def backoff(attempt: int, retry_after: float | None) -> float:
+    """Seconds to wait before attempt number attempt + 1: what Sentry asked for, else exponential."""
+    if retry_after is not None:
+        return retry_after
+    return min(FIRST_BACKOFF * 2**attempt, MAX_BACKOFF)
+
+
+def explain(status: int, detail: str, settings: ReleaseSettings) -> str:
+    """What a final (non-retried) error answer means, and what to change."""
+    if status == 401:
+        return (
+            "Sentry did not accept SENTRY_AUTH_TOKEN (401 Unauthorized): use an organization auth token "
+            "(scope org:ci) or a personal token with the project:releases and org:read scopes"
+        )
+    if status == 403:
+        return (
+            f"SENTRY_AUTH_TOKEN may not manage releases of {settings.org}/{settings.project} (403 Forbidden): "
+            "it needs the org:ci scope (organization token) or project:releases (personal token)"
+        )
+    if status == 404:
+        return (
+            f"Sentry at {settings.url} has no organization {settings.org!r} or project {settings.project!r} "
+            "(404 Not Found): SENTRY_ORG and SENTRY_PROJECT are the slugs in your Sentry's URLs "
+            "(.../organizations/ORG/projects/PROJECT/); set SENTRY_URL for a self-hosted Sentry"
+        )
+    return f"Sentry refused the request ({status}): {detail}"
+
+
+def describe(error: BaseException, seconds: float) -> str:
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {seconds:.3g} s"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    return f"connection failed ({reason})"
+
+
+class SentryReleases:
+    """The four steps, each one request (or a few) against Sentry's API, under one deadline."""
+
+    def __init__(
+        self,
+        settings: ReleaseSettings,
+        *,
+        say: Callable[[str], None],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.settings = settings
+        self.say = say
+        self.clock = clock
+        self.sleep = sleep
+        self.deadline = clock() + settings.timeout
+        self.org_path = f"/api/0/organizations/{quote(settings.org, safe='')}"
+
+    def register(self, release: Release) -> None:
+        version = check_version(release.version)
+        target = f"{self.settings.org}/{self.settings.project}"
+        created = self.call(
+            "creating the release",
+            "POST",
+            f"{self.org_path}/releases/",
+            {
+                "version": version,
+                "projects": [self.settings.project],
+                "dateStarted": release.started,
+            },
+        )
+        self.say(f"release {version} {'created' if created.status == 201 else 'already existed'} in {target}")
+        self.set_commits(version, release.commit)
+        self.call(
+            "finalizing the release",
+            "PUT",
+            self.release_path(version),
+            {
+                "projects": [self.settings.project],
+                "dateReleased": iso(datetime.now(UTC)),
+            },
+        )
+        self.say(f"release {version} finalized")
+        self.call(
+            "recording the deploy",
+            "POST",
+            self.release_path(version) + "deploys/",
+            {
+                "environment": release.environment,
+                "name": release.deploy_name or None,
+                "url": release.deploy_url or None,
+                "dateStarted": release.started,
+                "dateFinished": iso(datetime.now(UTC)),
+            },
+        )
+        where = f" at {release.deploy_url}" if release.deploy_url else ""
+        self.say(f"deploy {release.deploy_name or '(unnamed)'} to {release.environment}{where} recorded")
+
+    def set_commits(self, version: str, commit: str) -> None:
+        repository = self.settings.repository
+        if not repository:
+            self.say("commits not linked: set SENTRY_REPOSITORY to the repository's name in Sentry (e.g. org/repo)")
+            return
+        if not commit:
+            self.say("commits not linked: no commit known; run `heroku labs:enable runtime-dyno-metadata`")
+            return
+        known = self.repositories()
+        if repository.lower() not in (name.lower() for name in known):
+            raise RegistrationFailed(
+                f"SENTRY_REPOSITORY {repository!r} is not a repository Sentry knows in {self.settings.org} "
+                f"(it knows: {', '.join(known) or 'none'}); connect it under Settings → Integrations or fix the name"
+            )
+        # previousCommit null is what `set-commits --commit REPO@SHA` sends: Sentry then takes the
+        # previous release's commit in this repository, when it knows one, as the start of the range.
+        self.call(
+            "linking the commit",
+            "PUT",
+            self.release_path(version),
+            {"refs": [{"repository": repository, "commit": commit, "previousCommit": None}]},
+        )
+        self.say(f"commit {commit[:12]} of {repository} linked; Sentry adds the commits since the previous release")
+
+    def repositories(self) -> list[str]:
+        names, cursor = [], ""
+        while True:
+            page = self.call("listing repositories", "GET", f"{self.org_path}/repos/?cursor={cursor}")
+            if not isinstance(page.body, list):
+                raise RegistrationFailed("listing repositories: the answer is not Sentry's list; check SENTRY_URL")
+            names += [repository.get("name", "") for repository in page.body]
+            cursor = next_cursor(page.headers.get("Link", ""))
+            if not cursor:
+                return names
+
+    def release_path(self, version: str) -> str:
+        return f"{self.org_path}/releases/{quote(version, safe='@:')}/"
+
+    def call(self, step: str, method: str, path: str, body: dict | None = None) -> Answer:
+        """One request, retried on connection errors, 429 and 5xx until the deadline; RegistrationFailed otherwise."""
+        attempt = 0
+        while True:
+            seconds = min(self.deadline - self.clock(), ATTEMPT_TIMEOUT)
+            if seconds <= 0:
+                raise RegistrationFailed(f"{step}: SENTRY_RELEASE_TIMEOUT ({self.settings.timeout:g} s) ran out")
+            try:
+                return self.send(method, path, body, timeout=seconds)
+            except urllib.error.HTTPError as error:
+                detail = self.detail(error)
+                if error.code != 429 and error.code < 500:
+                    raise RegistrationFailed(f"{step}: {explain(error.code, detail, self.settings)}") from None
+                problem = f"Sentry answered {error.code}"
+                retry_after = retry_after_seconds(error.headers.get("Retry-After"), datetime.now(UTC))
+            except ValueError:
+                raise RegistrationFailed(f"{step}: the answer is not Sentry's JSON; check SENTRY_URL") from None
+            except (OSError, http.client.HTTPException) as error:
+                problem, retry_after = describe(error, seconds), None
+            wait = backoff(attempt, retry_after)
+            if wait >= self.deadline - self.clock():
+                raise RegistrationFailed(
+                    f"{step}: {problem}; gave up within SENTRY_RELEASE_TIMEOUT ({self.settings.timeout:g} s)"
+                )
+            self.say(f"{step}: {problem}; retrying in {wait:g} s")
+            self.sleep(wait)
+            attempt += 1
+
+    def send(self, method: str, path: str, body: dict | None, *, timeout: float) -> Answer:
+        headers = {"Authorization": f"Bearer {self.settings.auth_token}", "User-Agent": "bahk-release-phase"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        # S310 cannot know that from_environ() lets only http(s) into SENTRY_URL.
+        url = self.settings.url + path
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            raw = response.read()
+            return Answer(response.status, response.headers, json.loads(raw) if raw.strip() else None)
+
+    def detail(self, error: urllib.error.HTTPError) -> str:
+        """An error answer's body, short and with the token removed, should a server ever echo it."""
+        try:
+            raw = error.read()
+        except (OSError, http.client.HTTPException):
+            raw = b""
+        text = raw.decode(errors="replace").strip()[:300] or "(no detail)"
+        return text.replace(self.settings.auth_token, "[token]") if self.settings.auth_token else text
+
+
+def next_cursor(link: str) -> str:
+    """The cursor of the next page in Sentry's Link header, when it says there are more results."""
+    for part in link.split(","):
+        if 'rel="next"' in part and 'results="true"' in part:
+            match = re.search(r'cursor="([^"]*)"', part)
+            if match:
+                return match[1]
+    return ""
