@@ -1,8 +1,9 @@
 """Settings for bahk: one file, decided by the environment.
 
 Every variable is read here, or in the module this file hands it to
-(bahk.heroku for the dyno's metadata, bahk.sentry_config for SENTRY_*),
-and every one is listed in the README's table.
+(bahk.heroku for the dyno's metadata, bahk.release and bahk.sentry_config
+for SENTRY_*), and every one is listed in the README's tables. The release
+phase's registration variables are read by bahk.sentry_releases.
 """
 
 import os
