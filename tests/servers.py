@@ -108,12 +108,8 @@ class PostgresServer:
 
         openssl = require_binary("openssl", "openssl")
         cert, key = self.folder / "server.crt", self.folder / "server.key"
-        subprocess.run(
-            [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
-            + ["-keyout", str(key), "-out", str(cert)],
-            check=True,
-            capture_output=True,
-        )
+        command = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        subprocess.run([*command, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
         key.chmod(0o600)
         if self.prefix:  # the server runs as postgres and must own its key
             owner = pwd.getpwnam("postgres")
@@ -138,7 +134,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()  # "smart" shutdown would wait for clients; SIGTERM is PostgreSQL's fast one
+            self._fast_shutdown()
             try:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
@@ -146,9 +142,18 @@ class PostgresServer:
                 self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    def _fast_shutdown(self) -> None:
+        """Disconnect the clients and stop. SIGTERM is PostgreSQL's "smart" shutdown, which waits for every
+        client to leave, forever with a web process's persistent connections; and as root it would reach
+        runuser, which does not pass SIGINT (the fast one) on."""
+        pg_ctl = require_binary("pg_ctl", "postgresql")
+        subprocess.run(
+            [*self.prefix, pg_ctl, "stop", "-D", str(self.data), "-m", "fast", "-w", "-t", "15"], capture_output=True
+        )
+
     def restart(self) -> None:
         """Stop and start the same cluster on the same port: every open connection is cut."""
-        self.process.terminate()
+        self._fast_shutdown()
         self.process.wait(15)
         self.process = subprocess.Popen(self.process.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_until(self._accepts, 30, "PostgreSQL to accept connections again")
