@@ -76,6 +76,8 @@ def test_map_request_is_one_transaction_with_a_span_per_step_and_the_map_context
     hit_steps = [span for span in children_of_root(hit) if span["op"].startswith("map.")]
     assert [span["op"] for span in hit_steps] == ["map.cache_lookup"]
     assert hit_steps[0]["data"]["cache.hit"] is True
+    # Either gunicorn worker may answer: the one that built the body has it in memory, the other in Redis.
+    assert hit_steps[0]["data"]["cache.tier"] in ("process", "redis")
     assert hit["contexts"]["participants_map"]["cache_hit"] is True
     assert hit["contexts"]["participants_map"]["count"] == expected
 

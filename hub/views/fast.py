@@ -3,8 +3,9 @@
 The request, step by step, each step a child span of the Django
 integration's transaction and a breadcrumb:
 
-1. cache lookup: the data version, then the gzipped body stored for this
-   bbox, limit and version (a hit ends here: one dict lookup's worth of work);
+1. cache lookup: the data version (one small Redis GET), then the gzipped
+   body for this bbox, limit and version, from this process's memory or
+   from Redis (a hit ends here);
 2. on a miss, the database query, which writes the GeoJSON itself (hub/geojson.py);
 3. serialisation: the FeatureCollection around the features, as bytes;
 4. compression, once per body, and the cache store.
@@ -75,16 +76,18 @@ def lookup(query: MapQuery) -> tuple[str | None, map_cache.CachedMap | None]:
     with sentry_sdk.start_span(op="map.cache_lookup", name="participants map cache lookup") as span:
         try:
             key = map_cache.body_key(query, map_cache.data_version())
-            cached = map_cache.read(key)
+            cached, tier = map_cache.read(key)
         except map_cache.CACHE_ERRORS as error:
             span.set_data("cache.error", type(error).__name__)
             crumb("cache unreachable; answering from the database", level="warning", error=type(error).__name__)
             return None, None
         span.set_data("cache.hit", cached is not None)
+        if cached is not None:
+            span.set_data("cache.tier", tier)
     if cached is None:
         crumb("cache miss")
     else:
-        crumb("cache hit", bytes=len(cached.gzipped))
+        crumb("cache hit", tier=tier, bytes=len(cached.gzipped))
     return key, cached
 
 
