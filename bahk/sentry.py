@@ -14,10 +14,11 @@ from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 from sentry_sdk.integrations.redis import RedisIntegration
 from sentry_sdk.transport import HttpTransport
+from sentry_sdk.utils import format_attribute
 
 from bahk import grouping, sampling
 from bahk.heroku import Dyno
-from bahk.scrubbing import scrub_event, scrub_text
+from bahk.scrubbing import scrub_event
 from bahk.sentry_config import SentryConfig
 
 # Where request_context.py leaves what it learnt from the live request.
@@ -101,8 +102,12 @@ def before_send_transaction(config: SentryConfig):
 
 
 def before_send_log(log: dict, hint: dict) -> dict:
-    log["body"] = scrub_text(log.get("body") or "")
-    return log
+    """The body and the attributes: a record's arguments and extras travel there (Celery's task arguments, and
+    Django's "Internal Server Error" request, whose repr holds the query string). Extras are still objects
+    here; scrub them as the text the SDK would send."""
+    attributes = log.get("attributes") or {}
+    log["attributes"] = {name: format_attribute(value) for name, value in attributes.items()}
+    return scrub_event(log, scrub_ip_address=False)
 
 
 def integrations(config: SentryConfig) -> list:

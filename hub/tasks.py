@@ -20,7 +20,8 @@ def record_work(token: str, seconds: float = 0) -> str:
     line), and recording is idempotent by token, so a run that Celery
     re-queues on a restart and runs again is counted once.
     """
-    deadline = time.monotonic() + seconds
+    # float() takes what JSON or a form may carry ("2.5") and refuses anything else, naming it.
+    deadline = time.monotonic() + float(seconds)
     while (left := deadline - time.monotonic()) > 0:
         time.sleep(min(left, 0.1))
     TaskRun.objects.get_or_create(token=token, defaults={"dyno": settings.DYNO.name})
