@@ -2,8 +2,6 @@
 
 import http.client
 import json
-import os
-import signal
 import sqlite3
 import subprocess
 from urllib.parse import urlsplit
@@ -93,18 +91,6 @@ def test_web_on_heroku_redirects_plain_http_except_health_and_refuses_other_host
     assert foreign_host[0] == 400
 
 
-def shut_down(server: PostgresServer) -> None:
-    """PostgreSQL's fast shutdown, which cuts open connections.
-
-    Not server.process.terminate(): SIGTERM is PostgreSQL's "smart" shutdown, which
-    waits for the web process's persistent connections to go, and runuser (the
-    server runs as postgres under root) does not pass SIGINT on; so the postmaster gets it.
-    """
-    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
-    os.kill(postmaster, signal.SIGINT)
-    server.process.wait(15)
-
-
 def test_health_is_503_while_the_database_is_down_and_recovers_when_it_returns(tmp_path):
     server = PostgresServer().start()
     try:
@@ -112,7 +98,8 @@ def test_health_is_503_while_the_database_is_down_and_recovers_when_it_returns(t
         web, base_url = start_web(env, tmp_path / "web.log")
         with web:
             before = health(base_url)
-            shut_down(server)
+            server._fast_shutdown()  # cuts the web's open connections
+            server.process.wait(15)
             during = health(base_url)
             server.restart()
             after = health(base_url)
