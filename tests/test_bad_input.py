@@ -7,10 +7,8 @@ process: request lines, headers and bodies too big or malformed for HTTP
 are refused with a 4xx, and the process goes on serving.
 """
 
-import contextlib
 import json
 import re
-import socket
 
 import pytest
 from django.test import Client
@@ -18,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.models import Participant
+from tests.faults import BIG_BODY, HOST, crafted, exchange, post, status_of
 from tests.processes import heroku_env, http_get, migrate, start_web
 
 MAP = "/api/participants/map/"
@@ -130,72 +129,7 @@ def test_sentry_debug_is_a_404_to_anonymous_and_non_staff_users_whatever_they_se
         assert client.get("/api/sentry-debug/", {"celery": "true"}).status_code == 404
 
 
-# Over a real socket to gunicorn: what the test client cannot send.
-
-HOST = b"bahk-test-1a2b3c4d5e6f.herokuapp.com"
-ROUTER_HEADERS = b"Host: " + HOST + b"\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n"
-BIG_BODY = 3 * 1024 * 1024  # over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
-
-
-def get(path: bytes, *headers: bytes) -> bytes:
-    return b"GET " + path + b" HTTP/1.1\r\n" + ROUTER_HEADERS + b"".join(h + b"\r\n" for h in headers) + b"\r\n"
-
-
-def post(path: bytes, length: int, *headers: bytes) -> bytes:
-    return (
-        b"POST " + path + b" HTTP/1.1\r\n" + ROUTER_HEADERS + b"Content-Length: %d\r\n" % length
-        + b"".join(h + b"\r\n" for h in headers) + b"\r\n"
-    )  # fmt: skip
-
-
-def crafted(path: bytes) -> list[tuple[str, bytes, int, set[int]]]:
-    """(what, request head, body bytes to send after it, statuses that refuse or serve it cleanly) for one path."""
-    return [
-        *[("request line too long", get(path + b"?q=" + b"1" * n), 0, {414}) for n in (4100, 9000, 70_000)],
-        *[("header too large", get(path, b"X-Big: " + b"a" * n), 0, {431}) for n in (8200, 70_000)],
-        *[("too many headers", get(path, *(b"X-H%d: v" % i for i in range(n))), 0, {431}) for n in (101, 1000)],
-        *[("path not UTF-8", get(path + raw), 0, {400}) for raw in (b"\xff\xfe", b"\xc3\x28", b"\x80")],
-        ("control character in path", get(path + b"\x01"), 0, {400}),
-        ("NUL in a header", get(path, b"X-A: a\x00b"), 0, {400}),
-        ("folded header", get(path, b"X-A: a", b" b"), 0, {400}),
-        ("HTTP/0.9", b"GET " + path + b"\r\n\r\n", 0, {400}),
-        ("bad method", get(path).replace(b"GET", b"G\x01T", 1), 0, {400}),
-        ("bad Content-Length", post(path, 0).replace(b"Content-Length: 0", b"Content-Length: abc"), 0, {400}),
-        ("negative Content-Length", post(path, 0).replace(b"Content-Length: 0", b"Content-Length: -1"), 0, {400}),
-        ("Content-Length and chunked", post(path, 5, b"Transfer-Encoding: chunked"), 0, {400}),
-        *[
-            ("bad percent-encoding", get(path + query), 0, {200, 302, 400, 404})
-            for query in (b"?bbox=%zz,%ff,%c3%28,1", b"?%", b"?limit=%%%", b"?bbox=%00,1,2,3", b"%zz", b"?a=\xff")
-        ],
-        *[
-            ("header value not UTF-8", get(path, name + b": \xff\xfe\xc3\x28"), 0, {200, 302, 404})
-            for name in (b"X-Request-ID", b"Accept-Encoding", b"If-None-Match", b"Cookie", b"Referer")
-        ],
-        ("oversized body, no CSRF", post(path, BIG_BODY, b"Content-Type: application/json"), BIG_BODY, {403, 404}),
-        ("huge Content-Length, no body", post(path, 10**12), 0, {403, 404}),
-        ("oversized body on a GET", get(path, b"Content-Length: %d" % BIG_BODY), BIG_BODY, {200, 302, 404}),
-    ]
-
-
-def exchange(port: int, head: bytes, body_length: int) -> bytes:
-    """Send a raw request, then read whatever comes back until the server closes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
-        try:
-            sock.sendall(head)
-            for _ in range(body_length // 65536):
-                sock.sendall(b"x" * 65536)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # refused before the body was all sent: the answer is already on its way
-        answer = b""
-        with contextlib.suppress(ConnectionResetError):
-            while chunk := sock.recv(65536):
-                answer += chunk
-        return answer
-
-
-def status_of(answer: bytes) -> int:
-    match = re.match(rb"HTTP/1\.[01] (\d{3}) ", answer)
-    return int(match.group(1)) if match else 0
+# Over a real socket to gunicorn: what the test client cannot send (the requests are in tests/faults.py).
 
 
 @pytest.fixture(scope="module")
@@ -225,7 +159,7 @@ def test_malformed_and_oversized_requests_over_a_socket_are_refused_cleanly_and_
 
     assert not wrong
     assert json_errors  # the bad percent-encodings reached the map view, which said what was wrong
-    assert http_get(base_url + "/health/", {"Host": HOST.decode()})[0] == 200
+    assert http_get(base_url + "/health/", {"Host": HOST})[0] == 200
     log = process.output()
     assert "Internal Server Error" not in log
     assert log.count("Booting worker") == 2  # no worker died on the way
@@ -234,7 +168,7 @@ def test_malformed_and_oversized_requests_over_a_socket_are_refused_cleanly_and_
 def test_an_oversized_form_body_is_refused_by_django_with_a_400(raw_web):
     """Where Django does read a body (a form POST with a valid CSRF token), DATA_UPLOAD_MAX_MEMORY_SIZE stops it."""
     _, base_url, port = raw_web
-    _, headers, _ = http_get(base_url + "/admin/login/", {"Host": HOST.decode()})
+    _, headers, _ = http_get(base_url + "/admin/login/", {"Host": HOST})
     token = re.search(r"csrftoken=([^;]+)", " ".join(headers.get_all("Set-Cookie"))).group(1).encode()
     head = post(
         b"/admin/login/",
@@ -242,7 +176,7 @@ def test_an_oversized_form_body_is_refused_by_django_with_a_400(raw_web):
         b"Content-Type: application/x-www-form-urlencoded",
         b"Cookie: csrftoken=" + token,
         b"X-CSRFToken: " + token,
-        b"Referer: https://" + HOST + b"/admin/login/",
+        b"Referer: https://" + HOST.encode() + b"/admin/login/",
     )
 
     assert status_of(exchange(port, head, BIG_BODY)) == 400
