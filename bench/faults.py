@@ -1,0 +1,476 @@
+"""The fault cases of tests/test_faults_*.py, held under sustained load: what a bad day costs, in figures.
+
+Every case runs the Procfile's own processes (web with WEB_CONCURRENCY=2,
+worker with its Procfile line) on a TLS PostgreSQL with 10,000 participants,
+a Redis and a loopback Sentry sink, all throwaway and on loopback. wrk
+drives the map endpoint (gzip, warm cache) while a second loop sends staff
+errors to /api/sentry-debug/ so Sentry has events to lose; the faults are
+injected a third of the way in. Each p99 is compared with a healthy window
+of the same load on the same web process just before, so drift on a shared
+machine cancels out. RSS is VmRSS of gunicorn's two workers together,
+sampled every 0.25 s.
+
+    .venv/bin/python bench/faults.py [--duration 20] [--only sentry-ok,sentry-blackhole,...]
+
+Prints one table and writes bench/results/faults.json.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+
+from tests.faults import HOST, Call, children, crafted, enqueue, exchange, rss_kb, send, status_of  # noqa: E402
+from tests.processes import heroku_env, migrate, run_command, start_web, start_worker  # noqa: E402
+from tests.sentry_sink import SentrySink, tags_of  # noqa: E402
+from tests.servers import PostgresServer, RedisServer, wait_until  # noqa: E402
+from tests.staff import session_cookie  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "faults.json"
+PARTICIPANTS = 10_000
+CONNECTIONS = 8
+MAP = "/api/participants/map/?bbox=-30,20,60,70"
+# Staff errors per second while wrk runs: Sentry always has something to send.
+ERRORS_PER_SECOND = 10
+HEROKU_KILL_AFTER = 30
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH {\\"requests\\": %d, \\"duration_us\\": %d, \\"connect_errors\\": %d, \\"read_errors\\": %d, "
+    .. "\\"write_errors\\": %d, \\"timeouts\\": %d, \\"bad_status\\": %d, \\"p50_us\\": %d, \\"p99_us\\": %d}\\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.timeout, e.status,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+@dataclass
+class Row:
+    case: str
+    requests: int
+    concurrency: int
+    seconds: float
+    faults: str
+    bad_inputs: str
+    failed_requests: int
+    lost: str
+    p99_ms: float
+    p99_vs_healthy: float | None = None
+    max_worker_rss_mb: float | None = None
+    note: str = ""
+
+
+class Stack:
+    """The backing services and the dynos' environment, shared by every case."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.postgres = PostgresServer().start().enable_tls()
+        self.redis = RedisServer().start()
+        self.sink = SentrySink().start()
+        self.database_url = self.postgres.create_database("faults")
+        self.wrk_script = folder / "report.lua"
+        self.wrk_script.write_text(WRK_REPORT)
+        migrate(self.env("release.1"))
+        seed = ["python", "manage.py", "seed_participants", "--count", str(PARTICIPANTS), "--seed", "6"]
+        result = run_command(seed, self.env("run.1"), timeout=300)
+        assert result.returncode == 0, result.stderr
+        self.cookie = session_cookie(self.env("run.2"))
+
+    def env(self, dyno: str, **values: str) -> dict[str, str]:
+        return heroku_env(
+            dyno,
+            DATABASE_URL=self.database_url,
+            REDIS_URL=self.redis.url,
+            SENTRY_DSN=self.sink.dsn,
+            SENTRY_TRACES_SAMPLE_RATE="0.1",  # the production default
+            WEB_CONCURRENCY="2",
+            **values,
+        )
+
+    def web(self, name: str, **values: str):
+        return start_web(self.env("web.1", **values), self.folder / f"{name}.web.log")
+
+    def stop(self) -> None:
+        self.sink.stop()
+        self.redis.stop()
+        self.postgres.stop()
+
+
+def wrk(stack: Stack, base_url: str, seconds: float, path: str = MAP) -> dict:
+    result = subprocess.run(
+        [
+            "wrk", "--threads", "1", "--connections", str(CONNECTIONS), "--duration", f"{seconds:g}s",
+            "--timeout", "30s", "--latency", "--script", str(stack.wrk_script),
+            "--header", f"Host: {HOST}", "--header", "X-Forwarded-Proto: https", "--header", "Accept-Encoding: gzip",
+            base_url + path,
+        ],
+        capture_output=True, text=True, timeout=seconds + 60, check=True,
+    )  # fmt: skip
+    found = re.search(r"^BENCH (.*)$", result.stdout, re.MULTILINE)
+    if not found:
+        raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
+    run = json.loads(found.group(1))
+    run["socket_errors"] = run["connect_errors"] + run["read_errors"] + run["write_errors"] + run["timeouts"]
+    return run
+
+
+class Background(threading.Thread):
+    """Runs `step` until stopped, counting what it returns (sampling memory, sending errors)."""
+
+    def __init__(self, step, interval: float):
+        super().__init__(daemon=True)
+        self.step, self.interval, self.results = step, interval, []
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.results.append(self.step())
+            self.stopping.wait(self.interval)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.join()
+
+
+def worker_rss_mb(master_pid: int) -> float:
+    return sum(rss_kb(pid) for pid in children(master_pid)) / 1024
+
+
+def error_sender(stack: Stack, base_url: str, tag: str):
+    """One staff error per call, each tagged so the sink can tell which run it came from."""
+    counter = iter(range(10**9))
+
+    def step() -> int:
+        request_id = f"{tag}-{next(counter)}"
+        return send(base_url, Call("/api/sentry-debug/", {"Cookie": stack.cookie, "X-Request-ID": request_id}))
+
+    return step
+
+
+def events_tagged(sink: SentrySink, tag: str) -> int:
+    return sum(1 for event in sink.events() if tags_of(event).get("request_id", "").startswith(f"{tag}-"))
+
+
+def loaded_run(stack: Stack, base_url: str, web, seconds: float, tag: str, during=None) -> tuple[dict, list, list]:
+    """wrk on the map for `seconds`, with staff errors and memory sampling alongside; `during` runs mid-way."""
+    with (
+        Background(lambda: worker_rss_mb(web.pid), 0.25) as memory,
+        Background(error_sender(stack, base_url, tag), 1 / ERRORS_PER_SECOND) as errors,
+    ):
+        fault = threading.Timer(seconds / 3, during or (lambda: None))
+        fault.start()
+        run = wrk(stack, base_url, seconds)
+        fault.join()
+    return run, memory.results, errors.results
+
+
+def sentry_case(stack: Stack, mode: str, seconds: float) -> Row:
+    """A healthy window, then the same load with the sink in `mode`, on one web process: p99 compared back to back."""
+    web, base_url = stack.web(f"sentry-{mode}")
+    with web:
+        wrk(stack, base_url, 3)  # warm the cache and the connections
+        healthy, _, _ = loaded_run(stack, base_url, web, seconds, f"healthy-{mode}-{uuid.uuid4().hex[:6]}")
+        stack.sink.set_mode(mode)
+        tag = f"sentry-{mode}-{uuid.uuid4().hex[:6]}"
+        run, memory, errors = loaded_run(stack, base_url, web, seconds, tag)
+        stack.sink.set_mode("ok")
+        sent = len(errors)
+        if mode == "ok":
+            wait_until(lambda: events_tagged(stack.sink, tag) >= sent, 30, "every error event", interval=0.2)
+            lost, note = f"{sent - events_tagged(stack.sink, tag)} of {sent} error events", ""
+        else:
+            started = time.monotonic()
+            after = Call("/api/sentry-debug/", {"Cookie": stack.cookie, "X-Request-ID": f"{tag}-after-0"}, 500)
+            wait_until(
+                lambda: send(base_url, after) and events_tagged(stack.sink, f"{tag}-after") > 0,
+                120,
+                "an error after recovery",
+                interval=1,
+            )
+            lost = f"{sent} errors sent during the fault: dropped by the SDK, as designed"
+            note = f"an error sent after the sink recovered arrived within {time.monotonic() - started:.0f} s"
+    p99, p99_healthy = run["p99_us"] / 1000, healthy["p99_us"] / 1000
+    faults = {
+        "ok": "none",
+        "blackhole": "sink accepts, never answers",
+        "429": "429 with Retry-After: 1",
+        "503": "503 for every envelope",
+    }
+    return Row(
+        case="Sentry healthy (baseline)" if mode == "ok" else f"Sentry {mode}",
+        requests=run["requests"] + sent,
+        concurrency=CONNECTIONS + 1,
+        seconds=seconds,
+        faults=faults[mode],
+        bad_inputs="-",
+        failed_requests=run["bad_status"] + run["socket_errors"] + sum(status != 500 for status in errors),
+        lost=lost,
+        p99_ms=round(p99, 2),
+        p99_vs_healthy=round(p99 / p99_healthy, 2),
+        max_worker_rss_mb=round(max(memory), 1),
+        note=note + f" (healthy window just before: p99 {p99_healthy:.1f} ms)",
+    )
+
+
+def web_sigterm_case(stack: Stack, seconds: float) -> Row:
+    web, base_url = stack.web("sigterm")
+    tag = f"sigterm-{uuid.uuid4().hex[:6]}"
+    exit_code: list[int] = []
+
+    def restart():
+        send(base_url, Call("/api/sentry-debug/", {"Cookie": stack.cookie, "X-Request-ID": f"{tag}-last-0"}, 500))
+        web.signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        exit_code.append(web.wait(HEROKU_KILL_AFTER))
+        exit_code.append(round(time.monotonic() - signalled, 1))
+
+    with web:
+        wrk(stack, base_url, 3)
+        run, memory, errors = loaded_run(stack, base_url, web, seconds, tag, during=restart)
+    wait_until(lambda: events_tagged(stack.sink, f"{tag}-last"), 10, "the error sent just before SIGTERM")
+    return Row(
+        case="Web SIGTERM under load",
+        requests=run["requests"] + len(errors),
+        concurrency=CONNECTIONS + 1,
+        seconds=seconds,
+        faults="SIGTERM to the dyno's process group at 1/3 of the run",
+        bad_inputs="-",
+        failed_requests=run["bad_status"] + run["read_errors"] + run["write_errors"] + run["timeouts"],
+        lost=f"{1 - events_tagged(stack.sink, f'{tag}-last')} of 1 error captured just before SIGTERM",
+        p99_ms=round(run["p99_us"] / 1000, 2),
+        max_worker_rss_mb=round(max(memory), 1),
+        note=f"exit code {exit_code[0]}, {exit_code[1]} s after SIGTERM; wrk: {run['bad_status']} bad statuses, "
+        f"{run['read_errors']} read and {run['write_errors']} write errors (keep-alive connections closed at "
+        f"shutdown), {run['timeouts']} timeouts, {run['connect_errors']} refused once the listener closed",
+    )
+
+
+def finished_runs(stack: Stack) -> dict[str, str]:
+    with psycopg.connect(stack.database_url) as connection:
+        return dict(connection.execute("SELECT token, dyno FROM hub_taskrun").fetchall())
+
+
+def worker_sigterm_case(stack: Stack, tasks: int) -> Row:
+    from django.conf import settings
+
+    long_seconds = settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT + 5
+    tokens = {f"long-{uuid.uuid4().hex[:8]}": long_seconds} | {
+        f"short-{n}-{uuid.uuid4().hex[:8]}": 0.5 for n in range(tasks - 1)
+    }
+    started = time.monotonic()
+    first = start_worker(stack.env("worker.1"), stack.folder / "worker1.log")
+    with first:
+        for token, seconds in tokens.items():
+            enqueue(stack.redis.url, "hub.tasks.record_work", token, seconds)
+        time.sleep(3)
+        first.signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        first.wait(HEROKU_KILL_AFTER)
+        stopped_after = time.monotonic() - signalled
+    by_first = finished_runs(stack)
+    with start_worker(stack.env("worker.2"), stack.folder / "worker2.log"):
+        wait_until(lambda: set(tokens) <= set(finished_runs(stack)), long_seconds + 120, "every task", interval=0.5)
+    runs = {token: dyno for token, dyno in finished_runs(stack).items() if token in tokens}
+    return Row(
+        case="Worker SIGTERM with tasks queued and running",
+        requests=len(tokens),
+        concurrency=2,
+        seconds=round(time.monotonic() - started, 1),
+        faults=f"SIGTERM to the worker dyno while a {long_seconds} s task runs",
+        bad_inputs="-",
+        failed_requests=0,
+        lost=f"{len(tokens) - len(runs)} of {len(tokens)} tasks",
+        p99_ms=0,
+        note=f"worker.1 finished {len(by_first)} and exited {stopped_after:.0f} s after SIGTERM; "
+        f"worker.2 ran the other {sum(d == 'worker.2' for d in runs.values())}, the long one included",
+    )
+
+
+def redis_case(stack: Stack, seconds: float) -> Row:
+    web, base_url = stack.web("redis")
+    worker = start_worker(stack.env("worker.1"), stack.folder / "redis.worker.log")
+    with web, worker:
+        wrk(stack, base_url, 3)
+        healthy, _, _ = loaded_run(stack, base_url, web, seconds, f"healthy-redis-{uuid.uuid4().hex[:6]}")
+
+        def outage():
+            stack.redis.stop()
+            time.sleep(seconds / 3)
+            stack.redis.start()
+
+        run, memory, errors = loaded_run(stack, base_url, web, seconds, f"redis-{uuid.uuid4().hex[:6]}", outage)
+        token = f"after-redis-{uuid.uuid4().hex[:8]}"
+        enqueued = time.monotonic()
+        enqueue(stack.redis.url, "hub.tasks.record_work", token, 0)
+        wait_until(lambda: token in finished_runs(stack), 120, "a task after Redis returned", interval=0.2)
+        task_after = time.monotonic() - enqueued
+    p99, healthy_p99 = run["p99_us"] / 1000, healthy["p99_us"] / 1000
+    return Row(
+        case="Redis stopped and started under load",
+        requests=run["requests"] + len(errors),
+        concurrency=CONNECTIONS + 1,
+        seconds=seconds,
+        faults=f"Redis down for {seconds / 3:.0f} s (cache and broker)",
+        bad_inputs="-",
+        failed_requests=run["bad_status"] + run["socket_errors"] + sum(status != 500 for status in errors),
+        lost="0 tasks (the worker reconnected by itself)",
+        p99_ms=round(p99, 2),
+        p99_vs_healthy=round(p99 / healthy_p99, 2),
+        max_worker_rss_mb=round(max(memory), 1),
+        note=f"a task enqueued after Redis returned ran within {task_after:.1f} s "
+        f"(healthy window just before: p99 {healthy_p99:.1f} ms)",
+    )
+
+
+def postgres_case(stack: Stack, seconds: float) -> Row:
+    web, base_url = stack.web("postgres")
+    with web:
+        wrk(stack, base_url, 3, path="/health/")
+        run = wrk_during(stack, base_url, seconds, stack.postgres.restart)
+        after = wrk(stack, base_url, 5, path="/health/")
+    return Row(
+        case="PostgreSQL restarted under load",
+        requests=run["requests"] + after["requests"],
+        concurrency=CONNECTIONS,
+        seconds=seconds + 5,
+        faults="PostgreSQL fast shutdown and start, every connection cut",
+        bad_inputs="-",
+        failed_requests=run["bad_status"] + run["socket_errors"],
+        lost=f"{after['bad_status'] + after['socket_errors']} failed in the 5 s after (steady state)",
+        p99_ms=round(run["p99_us"] / 1000, 2),
+        note="/health/ (a query per request); failures are the requests during the restart",
+    )
+
+
+def wrk_during(stack: Stack, base_url: str, seconds: float, during) -> dict:
+    fault = threading.Timer(seconds / 3, during)
+    fault.start()
+    run = wrk(stack, base_url, seconds, path="/health/")
+    fault.join()
+    return run
+
+
+def bad_input_case(stack: Stack, seconds: float) -> Row:
+    web, base_url = stack.web("bad-input")
+    port = int(base_url.rsplit(":", 1)[1])
+    cases = [
+        case for path in (b"/health/", MAP.encode(), b"/map/", b"/", b"/api/sentry-debug/") for case in crafted(path)
+    ]
+    wrong: list[str] = []
+
+    def barrage():
+        for what, head, body_length, statuses in cases:
+            if status_of(exchange(port, head, body_length)) not in statuses:
+                wrong.append(what)
+
+    with web:
+        wrk(stack, base_url, 3)
+        healthy = wrk(stack, base_url, seconds)
+        with Background(barrage, 0) as sender:
+            run = wrk(stack, base_url, seconds)
+    p99, healthy_p99 = run["p99_us"] / 1000, healthy["p99_us"] / 1000
+    return Row(
+        case="Malformed and oversized requests under load",
+        requests=run["requests"],
+        concurrency=CONNECTIONS + 1,
+        seconds=seconds,
+        faults="-",
+        bad_inputs=f"{len(cases) * len(sender.results)} raw requests ({len(cases)} kinds x {len(sender.results)})",
+        failed_requests=run["bad_status"] + run["socket_errors"] + len(wrong),
+        lost="-",
+        p99_ms=round(p99, 2),
+        p99_vs_healthy=round(p99 / healthy_p99, 2),
+        max_worker_rss_mb=None,
+        note=("every bad request refused with its 4xx (414, 431, 400, 403)" if not wrong else f"wrong: {wrong[:5]}")
+        + f" (the same load without them just before: p99 {healthy_p99:.1f} ms)",
+    )
+
+
+CASES = ["sentry-ok", "sentry-blackhole", "sentry-429", "sentry-503", "web-sigterm", "worker-sigterm", "redis",
+         "postgres", "bad-input"]  # fmt: skip
+
+
+def print_table(rows: list[Row], load: str) -> None:
+    header = ["case", "load held", "faults injected", "bad inputs", "failed requests", "lost", "p99 ms",
+              "p99 x healthy", "worker RSS MB"]  # fmt: skip
+    lines = [header] + [
+        [row.case, f"{row.requests} req, c={row.concurrency}, {row.seconds:g} s", row.faults, row.bad_inputs,
+         str(row.failed_requests), row.lost, f"{row.p99_ms:g}" if row.p99_ms else "-",
+         f"{row.p99_vs_healthy:g}" if row.p99_vs_healthy else "-",
+         f"{row.max_worker_rss_mb:g}" if row.max_worker_rss_mb else "-"]
+        for row in rows
+    ]  # fmt: skip
+    print(f"\nload average before: {load}")
+    for line in lines:
+        print("| " + " | ".join(line) + " |")
+    for row in rows:
+        if row.note:
+            print(f"- {row.case}: {row.note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=20, help="seconds of load per case")
+    parser.add_argument("--tasks", type=int, default=30, help="tasks in the worker SIGTERM case")
+    parser.add_argument("--only", default=",".join(CASES), help="comma-separated cases: " + ", ".join(CASES))
+    args = parser.parse_args()
+    chosen = args.only.split(",")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bahk.settings")
+    import django
+
+    django.setup()
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    folder = Path(tempfile.mkdtemp(prefix="bahk-faults-"))
+    stack = Stack(folder)
+    rows: list[Row] = []
+    try:
+        for mode in ("ok", "blackhole", "429", "503"):
+            if f"sentry-{mode}" in chosen:
+                rows.append(sentry_case(stack, mode, args.duration))
+        if "web-sigterm" in chosen:
+            rows.append(web_sigterm_case(stack, args.duration))
+        if "worker-sigterm" in chosen:
+            rows.append(worker_sigterm_case(stack, args.tasks))
+        if "redis" in chosen:
+            rows.append(redis_case(stack, args.duration))
+        if "postgres" in chosen:
+            rows.append(postgres_case(stack, args.duration))
+        if "bad-input" in chosen:
+            rows.append(bad_input_case(stack, args.duration))
+    finally:
+        stack.stop()
+    print_table(rows, load)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {"command": "bench/faults.py " + " ".join(sys.argv[1:]), "load_average_before": load,
+             "cpus": os.cpu_count(), "rows": [asdict(row) for row in rows]},
+            indent=2,
+        )
+        + "\n"
+    )  # fmt: skip
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
