@@ -16,6 +16,7 @@ Prints one table and writes bench/results/faults.json.
 """
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -26,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -232,36 +234,72 @@ def sentry_case(stack: Stack, mode: str, seconds: float) -> Row:
     )
 
 
-def web_sigterm_case(stack: Stack, seconds: float) -> Row:
-    web, base_url = stack.web("sigterm")
-    tag = f"sigterm-{uuid.uuid4().hex[:6]}"
-    exit_code: list[int] = []
+def attempt(port: int, path: str) -> tuple[str, float]:
+    """One GET on a fresh connection, as Heroku's router opens one per request: (outcome, seconds taken)."""
+    started = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=HEROKU_KILL_AFTER)
+    try:
+        connection.connect()
+    except ConnectionRefusedError:
+        return "refused", time.monotonic() - started  # the listener had closed: never started
+    try:
+        connection.request("GET", path, headers={"Host": HOST, "X-Forwarded-Proto": "https"})
+        response = connection.getresponse()
+        response.read()
+        return str(response.status), time.monotonic() - started
+    except (OSError, http.client.HTTPException):
+        return "cut", time.monotonic() - started  # accepted, then dropped: a request lost
+    finally:
+        connection.close()
 
-    def restart():
-        send(base_url, Call("/api/sentry-debug/", {"Cookie": stack.cookie, "X-Request-ID": f"{tag}-last-0"}, 500))
-        web.signal(signal.SIGTERM)
-        signalled = time.monotonic()
-        exit_code.append(web.wait(HEROKU_KILL_AFTER))
-        exit_code.append(round(time.monotonic() - signalled, 1))
+
+def web_sigterm_case(stack: Stack, seconds: float) -> Row:
+    """Clients on fresh connections (not wrk's keep-alive, which a closing server resets) before and after SIGTERM."""
+    web, base_url = stack.web("sigterm")
+    port = int(base_url.rsplit(":", 1)[1])
+    tag = f"sigterm-{uuid.uuid4().hex[:6]}"
+    outcomes: list[tuple[str, float, float]] = []  # (outcome, started at, seconds taken)
+    stopping = threading.Event()
+
+    def client():
+        while not stopping.is_set():
+            started = time.monotonic()
+            outcome, taken = attempt(port, MAP)
+            outcomes.append((outcome, started, taken))
 
     with web:
         wrk(stack, base_url, 3)
-        run, memory, errors = loaded_run(stack, base_url, web, seconds, tag, during=restart)
+        clients = [threading.Thread(target=client) for _ in range(CONNECTIONS)]
+        for thread in clients:
+            thread.start()
+        with Background(lambda: worker_rss_mb(web.pid), 0.25) as memory:
+            time.sleep(seconds / 3)
+            send(base_url, Call("/api/sentry-debug/", {"Cookie": stack.cookie, "X-Request-ID": f"{tag}-last-0"}, 500))
+            web.signal(signal.SIGTERM)
+            signalled = time.monotonic()
+            exit_code = web.wait(HEROKU_KILL_AFTER)
+            exited_after = time.monotonic() - signalled
+        stopping.set()
+        for thread in clients:
+            thread.join()
     wait_until(lambda: events_tagged(stack.sink, f"{tag}-last"), 10, "the error sent just before SIGTERM")
+    before = Counter(outcome for outcome, started, _ in outcomes if started < signalled)
+    after = Counter(outcome for outcome, started, _ in outcomes if started >= signalled)
+    served = sorted(taken for outcome, _, taken in outcomes if outcome == "200")
     return Row(
         case="Web SIGTERM under load",
-        requests=run["requests"] + len(errors),
-        concurrency=CONNECTIONS + 1,
-        seconds=seconds,
-        faults="SIGTERM to the dyno's process group at 1/3 of the run",
+        requests=len(outcomes),
+        concurrency=CONNECTIONS,
+        seconds=round(seconds / 3 + exited_after, 1),
+        faults="SIGTERM to the dyno's process group, then nothing: it must exit by itself",
         bad_inputs="-",
-        failed_requests=run["bad_status"] + run["read_errors"] + run["write_errors"] + run["timeouts"],
+        failed_requests=sum(n for outcome, n in before.items() if outcome != "200"),
         lost=f"{1 - events_tagged(stack.sink, f'{tag}-last')} of 1 error captured just before SIGTERM",
-        p99_ms=round(run["p99_us"] / 1000, 2),
-        max_worker_rss_mb=round(max(memory), 1),
-        note=f"exit code {exit_code[0]}, {exit_code[1]} s after SIGTERM; wrk: {run['bad_status']} bad statuses, "
-        f"{run['read_errors']} read and {run['write_errors']} write errors (keep-alive connections closed at "
-        f"shutdown), {run['timeouts']} timeouts, {run['connect_errors']} refused once the listener closed",
+        p99_ms=round(served[int(len(served) * 0.99)] * 1000, 2),
+        max_worker_rss_mb=round(max(memory.results), 1),
+        note=f"exit code {exit_code}, {exited_after:.1f} s after SIGTERM (Heroku kills at 30 s); requests begun "
+        f"before SIGTERM: {dict(before)}; after: {dict(after)} ('refused': the listener had closed; 'cut': "
+        "connected to the closing listener's backlog and reset, never reaching the app)",
     )
 
 
