@@ -1,0 +1,9 @@
+"""The project's settings plus the bench's cheap view, for bench/sentry_overhead.py.
+
+Sentry is set up exactly as in production: by bahk.settings, from the SENTRY_*
+variables the bench puts in the environment.
+"""
+
+from bahk.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.sentry_urls"
