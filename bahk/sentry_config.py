@@ -42,6 +42,7 @@ class SentryConfig:
     traces_sample_rate: float = 1.0
     profiles_sample_rate: float = 0.0
     keep_slow_ms: float | None = None
+    cache_spans: bool = False
     send_default_pii: bool = False
     scrub_ip_address: bool = True
     request_bodies: str = "small"
@@ -54,6 +55,11 @@ class SentryConfig:
     breadcrumb_level: int | None = logging.INFO
     event_level: int | None = logging.ERROR
     logs_level: int | None = logging.WARNING
+
+    @property
+    def tracing(self) -> bool:
+        """Errors only (rate 0, no tail mode) switches the SDK's tracing off, not merely to 0 %."""
+        return self.traces_sample_rate > 0 or self.keep_slow_ms is not None
 
     @property
     def enabled(self) -> bool:
@@ -77,6 +83,7 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
         traces_sample_rate=rate(environ, "SENTRY_TRACES_SAMPLE_RATE", traces_default),
         profiles_sample_rate=rate(environ, "SENTRY_PROFILES_SAMPLE_RATE", 0.0),
         keep_slow_ms=env.number(environ, "SENTRY_TRACES_KEEP_SLOW_MS", None, minimum=0),
+        cache_spans=env.flag(environ, "SENTRY_CACHE_SPANS"),
         send_default_pii=env.flag(environ, "SENTRY_SEND_DEFAULT_PII"),
         scrub_ip_address=env.flag(environ, "SENTRY_SCRUB_IP_ADDRESS", default=True),
         request_bodies=env.choice(environ, "SENTRY_REQUEST_BODIES", "small", REQUEST_BODIES),

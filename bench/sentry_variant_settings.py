@@ -45,6 +45,8 @@ def cached_secret_keys(given: dict) -> dict:
 
 VARIANTS = {
     "no-cache-spans": django_integration(cache_spans=False),
+    # Errors only with tracing switched off in the SDK, rather than a sampler that always answers 0.
+    "no-tracing": options(traces_sampler=None, traces_sample_rate=None),
     "no-session-tracking": options(auto_session_tracking=False),
     "no-logs": options(enable_logs=False),
     "no-request-bodies": options(max_request_body_size="never"),
