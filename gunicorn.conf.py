@@ -34,6 +34,12 @@ graceful_timeout = 20
 # closes idle connections (otherwise a request can race a closing socket: H18).
 keepalive = 95
 
+# Gunicorn's own limits, written out: an over-long request line gets 414, too
+# many or too large headers 431, before Django or Sentry spend anything on them.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+
 # Access log to stdout, one line per request, beside Heroku's router log.
 accesslog = "-"
 errorlog = "-"

@@ -39,9 +39,10 @@ SECRET_ASSIGNMENT = re.compile(
     rf"""(?ix)\b(?P<key>{_KEY_WORDS})(?P<sep>["']?\s*[=:]\s*)(?!\[Filtered\])(?P<value>"[^"]*"|'[^']*'|[^\s&,;'"}}\]]+)"""
 )
 # A credential has digits; "token provided" in a message is not one.
-BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+(?=[^\s]*\d)[A-Za-z0-9._~+/=-]{8,}")
-URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+(?=[^\s]*\d)(?P<token>[A-Za-z0-9._~+/=-]{8,})")
+URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:(?P<password>[^/\s@]+)@", re.IGNORECASE)
 CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
+EMBEDDED_QUERY = re.compile(r"\?([^\s'\"#<>]+=[^\s'\"#<>]*)")
 # Values shorter than this are too common to replace wherever they appear.
 MIN_SECRET_LENGTH = 4
 
@@ -60,7 +61,22 @@ def _is_secret_name(key: str) -> bool:
 
 
 def secrets_in_query_string(query: str) -> set[str]:
-    return {value for key, value in parse_qsl(query, keep_blank_values=False) if is_secret_key(key)}
+    """Values under secret names, and secrets the patterns find inside the others once percent-decoded
+    (?next=https%3A%2F%2Fu%3Apass%40host hides its password from the patterns until decoded)."""
+    found = set()
+    for key, value in parse_qsl(query, keep_blank_values=False):
+        if is_secret_key(key):
+            found.add(value)
+        else:
+            found.update(secrets_in_text(value))
+    return found
+
+
+def secrets_in_text(text: str) -> set[str]:
+    found = {match["value"].strip("'\"") for match in SECRET_ASSIGNMENT.finditer(text)}
+    found.update(match["token"] for match in BEARER.finditer(text))
+    found.update(match["password"] for match in URL_CREDENTIALS.finditer(text))
+    return {secret for secret in found if len(secret) >= MIN_SECRET_LENGTH}
 
 
 def scrub_text(text: str, known_secrets: Iterable[str] = ()) -> str:
@@ -110,9 +126,13 @@ def collect_secrets(value: object, found: set[str]) -> None:
         else:
             for item in value:
                 collect_secrets(item, found)
-    elif isinstance(value, str) and "=" in value and ("&" in value or " " not in value):
-        # A query string, even of one parameter ("api_key=…"); not SQL or a sentence with an "=" in it.
-        found.update(secrets_in_query_string(value))
+    elif isinstance(value, str) and "=" in value:
+        if "&" in value or " " not in value:
+            # A query string, even of one parameter ("api_key=…"); not SQL or a sentence with an "=" in it.
+            found.update(secrets_in_query_string(value))
+        # A URL's query inside text: a request's repr, an access log line.
+        for query in EMBEDDED_QUERY.findall(value):
+            found.update(secrets_in_query_string(query))
 
 
 def _add_strings(value: object, found: set[str]) -> None:

@@ -100,10 +100,6 @@ def test_the_map_says_what_is_wrong_with_a_query_in_json():
     assert "minLon" in json.loads(response.content)["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: CSRF refuses a POST to the read-only map API with an HTML 403, and the view's 405 has no body",
-)
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_the_map_refuses_other_methods_in_json(method):
     response = Client(enforce_csrf_checks=True).generic(method, MAP)

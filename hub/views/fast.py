@@ -22,7 +22,9 @@ import hashlib
 import sentry_sdk
 from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 
 from hub import geojson, map_cache
 from hub.bbox import InvalidQuery, MapQuery, parse_map_query
@@ -34,8 +36,15 @@ CONTENT_TYPE = "application/geo+json"
 GZIP_LEVEL = 1
 
 
+# Read-only and cookie-free: no CSRF token to check, and a POST should hear "405" in JSON, not a CSRF page.
+@method_decorator(csrf_exempt, name="dispatch")
 class FastParticipantsMapView(View):
     http_method_names = ["get", "head", "options"]
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        response = JsonResponse({"error": f"{request.method} is not allowed; use GET."}, status=405)
+        response["Allow"] = ", ".join(self._allowed_methods())
+        return response
 
     def get(self, request):
         try:
