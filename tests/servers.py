@@ -80,6 +80,7 @@ class PostgresServer:
             check=True,
             capture_output=True,
         )
+        # fmt: off
         self.process = subprocess.Popen(
             [
                 *self.prefix, postgres, "-D", str(self.data), "-p", str(self.port),
@@ -90,6 +91,7 @@ class PostgresServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        # fmt: on
         wait_until(self._accepts, 30, "PostgreSQL to accept connections")
         return self
 
