@@ -5,8 +5,6 @@ stand-in for Sentry's API; bin/release runs against a real PostgreSQL.
 """
 
 import hashlib
-import os
-import pwd
 import re
 import subprocess
 from datetime import UTC, datetime
@@ -30,7 +28,7 @@ from bahk.sentry_releases import (
 from tests.processes import VENV_BIN, clean_env, heroku_env, run_command
 from tests.sentry_api import BLACK_HOLE, Scripted, SentryAPI
 from tests.sentry_sink import tags_of
-from tests.servers import PostgresServer, free_port, require_binary, wait_until
+from tests.servers import PostgresServer, free_port
 
 TOKEN = "sntrys_test_only_7f3c9a1e5b2d4c6f8a0b"
 COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
@@ -556,32 +554,7 @@ def tls_postgres():
     """A PostgreSQL that speaks TLS, as Heroku Postgres does: on a dyno, settings require sslmode=require."""
     server = PostgresServer().start()
     try:
-        openssl = require_binary("openssl", "openssl")
-        cert, key = server.folder / "server.crt", server.folder / "server.key"
-        subprocess.run(
-            [
-                *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"),
-                *("-keyout", str(key), "-out", str(cert)),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        key.chmod(0o600)
-        if os.geteuid() == 0:  # the server runs as postgres and must own its key
-            owner = pwd.getpwnam("postgres")
-            for path in (cert, key):
-                os.chown(path, owner.pw_uid, owner.pw_gid)
-        with psycopg.connect(server.url("postgres"), autocommit=True) as connection:
-            connection.execute(f"ALTER SYSTEM SET ssl_cert_file = '{cert}'")
-            connection.execute(f"ALTER SYSTEM SET ssl_key_file = '{key}'")
-            connection.execute("ALTER SYSTEM SET ssl = on")
-            connection.execute("SELECT pg_reload_conf()")
-        wait_until(
-            lambda: psycopg.connect(server.url("postgres") + "?sslmode=require", connect_timeout=1).close() or True,
-            15,
-            "PostgreSQL to accept TLS connections",
-        )
-        yield server
+        yield server.enable_tls()
     finally:
         server.stop()
 
