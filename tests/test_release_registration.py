@@ -4,7 +4,6 @@ The command runs as a real process against tests/sentry_api.py, a loopback
 stand-in for Sentry's API; bin/release runs against a real PostgreSQL.
 """
 
-import hashlib
 import re
 import subprocess
 from datetime import UTC, datetime
@@ -25,10 +24,11 @@ from bahk.sentry_releases import (
     retry_after_seconds,
     started_at,
 )
+from tests import faults
 from tests.processes import VENV_BIN, clean_env, heroku_env, run_command
 from tests.sentry_api import BLACK_HOLE, Scripted, SentryAPI
 from tests.sentry_sink import tags_of
-from tests.servers import PostgresServer, free_port
+from tests.servers import free_port
 
 TOKEN = "sntrys_test_only_7f3c9a1e5b2d4c6f8a0b"
 COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
@@ -549,19 +549,9 @@ def test_the_requests_are_the_ones_sentry_cli_sends(tmp_path):
 # bin/release, end to end.
 
 
-@pytest.fixture(scope="module")
-def tls_postgres():
-    """A PostgreSQL that speaks TLS, as Heroku Postgres does: on a dyno, settings require sslmode=require."""
-    server = PostgresServer().start()
-    try:
-        yield server.enable_tls()
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def database_url(tls_postgres, request) -> str:
-    return tls_postgres.create_database("r_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16])
+# The TLS PostgreSQL a dyno's settings require, shared with the fault tests.
+heroku_postgres = faults.heroku_postgres
+heroku_database_url = faults.heroku_database_url
 
 
 def release_phase(env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -570,37 +560,39 @@ def release_phase(env: dict[str, str]) -> subprocess.CompletedProcess:
     return result
 
 
-def has_table(database_url: str, table: str) -> bool:
-    with psycopg.connect(database_url) as connection:
+def has_table(heroku_database_url: str, table: str) -> bool:
+    with psycopg.connect(heroku_database_url) as connection:
         return connection.execute("SELECT to_regclass(%s)", [table]).fetchone()[0] is not None
 
 
-def test_release_phase_migrates_then_registers_the_release(api, database_url):
-    result = release_phase(registration_env(api.url, DATABASE_URL=database_url))
+def test_release_phase_migrates_then_registers_the_release(api, heroku_database_url):
+    result = release_phase(registration_env(api.url, DATABASE_URL=heroku_database_url))
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert has_table(database_url, "hub_participant")
+    assert has_table(heroku_database_url, "hub_participant")
     lines = result.stdout.splitlines()
     assert lines[0] == "release: applying migrations"
     assert lines[-1] == f"sentry: deploy v42 to production at https://{DOMAIN} recorded"
     assert steps(api) == ALL_STEPS
 
 
-def test_release_phase_goes_on_when_sentry_is_down(database_url):
+def test_release_phase_goes_on_when_sentry_is_down(heroku_database_url):
     result = release_phase(
-        registration_env(f"http://127.0.0.1:{free_port()}", DATABASE_URL=database_url, SENTRY_RELEASE_TIMEOUT="1")
+        registration_env(
+            f"http://127.0.0.1:{free_port()}", DATABASE_URL=heroku_database_url, SENTRY_RELEASE_TIMEOUT="1"
+        )
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert has_table(database_url, "hub_participant")
+    assert has_table(heroku_database_url, "hub_participant")
     assert "sentry: WARNING release not registered" in result.stderr
 
 
-def test_release_phase_fails_when_sentry_is_down_in_strict_mode(database_url):
+def test_release_phase_fails_when_sentry_is_down_in_strict_mode(heroku_database_url):
     result = release_phase(
         registration_env(
             f"http://127.0.0.1:{free_port()}",
-            DATABASE_URL=database_url,
+            DATABASE_URL=heroku_database_url,
             SENTRY_RELEASE_TIMEOUT="1",
             SENTRY_RELEASE_STRICT="1",
         )
@@ -611,12 +603,12 @@ def test_release_phase_fails_when_sentry_is_down_in_strict_mode(database_url):
 
 
 def test_failing_migration_fails_the_release_and_reaches_sentry_tagged_with_the_release_dyno(
-    api, database_url, sentry_sink
+    api, heroku_database_url, sentry_sink
 ):
     # A table the first migration wants to create is already there.
-    with psycopg.connect(database_url, autocommit=True) as connection:
+    with psycopg.connect(heroku_database_url, autocommit=True) as connection:
         connection.execute("CREATE TABLE hub_participant (id integer)")
-    result = release_phase(registration_env(api.url, DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn))
+    result = release_phase(registration_env(api.url, DATABASE_URL=heroku_database_url, SENTRY_DSN=sentry_sink.dsn))
 
     assert result.returncode == 1
     assert "release: migrations failed; this release was not deployed" in result.stderr
