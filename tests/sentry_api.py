@@ -13,8 +13,10 @@ import re
 import threading
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
+
+from tests.loopback_http import LoopbackHTTPServer
 
 BLACK_HOLE = "black hole"
 CREATED_AT = "2026-11-20T10:15:42.000000Z"
@@ -45,7 +47,7 @@ class Scripted:
     body: object = None
 
 
-class SentryAPI:
+class SentryAPI(LoopbackHTTPServer):
     def __init__(self, *, token: str, org: str = "acme", projects=("web",), repositories=("acme/shop",)):
         self.token = token
         self.org = org
@@ -56,23 +58,11 @@ class SentryAPI:
         self.deploys: list[dict] = []
         self._script: deque = deque()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> "SentryAPI":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
+        return f"http://127.0.0.1:{self.port}"
 
     def answer_next(self, *answers) -> None:
         """Answer the next requests with these, in order (a Scripted or BLACK_HOLE), then as Sentry would."""
@@ -193,8 +183,7 @@ class SentryAPI:
                     scripted = api._script.popleft() if api._script else None
                 if scripted == BLACK_HOLE:
                     # Accept, read, never answer: the worst a network can do.
-                    while not api._stopping.wait(0.5):
-                        pass
+                    api.hold_until_stopped()
                     return
                 if scripted is not None:
                     status, headers, answer = scripted.status, dict(scripted.headers), scripted.body

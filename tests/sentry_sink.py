@@ -11,43 +11,28 @@ import json
 import threading
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from sentry_sdk.envelope import Envelope
 
+from tests.loopback_http import LoopbackHTTPServer
 from tests.servers import wait_until
 
 MODES = ("ok", "429", "503", "blackhole")
 
 
-class SentrySink:
+class SentrySink(LoopbackHTTPServer):
     def __init__(self, mode: str = "ok"):
         self.mode = mode
         self.bodies: list[bytes] = []
         self.envelopes: list[Envelope] = []
         self.requests = 0
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
+        super().__init__(self._handler())
 
     @property
     def dsn(self) -> str:
         return f"http://5f0e4a1b2c3d4e5f6a7b8c9d0e1f2a3b@127.0.0.1:{self.port}/4242"
-
-    def start(self) -> "SentrySink":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
 
     def set_mode(self, mode: str) -> None:
         assert mode in MODES
@@ -94,8 +79,7 @@ class SentrySink:
                 mode = sink.mode
                 if mode == "blackhole":
                     # Accept, read, never answer: the worst a network can do.
-                    while not sink._stopping.wait(0.5):
-                        pass
+                    sink.hold_until_stopped()
                     return
                 if mode in ("429", "503"):
                     self.send_response(int(mode))

@@ -279,16 +279,21 @@ def test_a_repository_sentry_does_not_know_is_named_in_the_warning(api):
     )
 
 
-def test_without_dyno_metadata_it_still_registers_and_says_how_to_turn_it_on(api):
-    env = clean_env(
+def env_without_metadata(api, **values: str) -> dict[str, str]:
+    """A release dyno before `heroku labs:enable runtime-dyno-metadata`: DYNO only, no HEROKU_* variables."""
+    return clean_env(
         DYNO="release.7",
         DJANGO_SECRET_KEY="test-only-secret-key-long-enough-for-checks-0123456789",
         SENTRY_AUTH_TOKEN=TOKEN,
         SENTRY_ORG="acme",
         SENTRY_PROJECT="web",
         SENTRY_URL=api.url,
-        SENTRY_RELEASE="bahk@1.4.0",
+        **values,
     )
+
+
+def test_without_dyno_metadata_it_still_registers_and_says_how_to_turn_it_on(api):
+    env = env_without_metadata(api, SENTRY_RELEASE="bahk@1.4.0")
     result = register(env)
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -299,16 +304,8 @@ def test_without_dyno_metadata_it_still_registers_and_says_how_to_turn_it_on(api
 
 
 def test_without_any_release_name_the_warning_says_how_to_get_one(api, tmp_path):
-    env = clean_env(
-        DYNO="release.7",
-        DJANGO_SECRET_KEY="test-only-secret-key-long-enough-for-checks-0123456789",
-        SENTRY_AUTH_TOKEN=TOKEN,
-        SENTRY_ORG="acme",
-        SENTRY_PROJECT="web",
-        SENTRY_URL=api.url,
-        # A slug has no .git: git must not find this checkout's HEAD.
-        GIT_DIR=str(tmp_path),
-    )
+    # A slug has no .git: git must not find this checkout's HEAD.
+    env = env_without_metadata(api, GIT_DIR=str(tmp_path))
     result = register(env)
 
     assert result.returncode == 0
