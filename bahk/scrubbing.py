@@ -42,9 +42,14 @@ SECRET_ASSIGNMENT = re.compile(
 BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+(?=[^\s]*\d)(?P<token>[A-Za-z0-9._~+/=-]{8,})")
 URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:(?P<password>[^/\s@]+)@", re.IGNORECASE)
 CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
-# Every pattern above needs one of these: "=" or ":" (assignments), "@" (URL
-# credentials), a scheme word (Bearer …) or a run of digits (card numbers).
-MIGHT_HOLD_SECRET = re.compile(r"(?i)[=:@]|bearer|basic|token|\d[ -]?\d[ -]?\d[ -]?\d")
+# Every pattern above needs one of these: a secret's name (one of these stems of
+# _KEY_WORDS) or a scheme word, "@" (URL credentials), or 13 digits (card
+# numbers). Timestamps, URLs and versions, most of a transaction, have none.
+SECRET_STEMS = (
+    "pass", "secret", "token", "api", "private", "authorization", "cookie", "session", "csrf", "ssn", "cvv",
+    "cvc", "pin", "credit", "card", "bearer", "basic", "@",
+)  # fmt: skip
+DIGIT_RUN = re.compile(r"[0-9][0-9 -]{12}")
 EMBEDDED_QUERY = re.compile(r"\?([^\s'\"#<>]+=[^\s'\"#<>]*)")
 # Values shorter than this are too common to replace wherever they appear.
 MIN_SECRET_LENGTH = 4
@@ -86,10 +91,17 @@ def scrub_text(text: str, known_secrets: Iterable[str] = ()) -> str:
     for secret in known_secrets:
         if secret in text:
             text = text.replace(secret, FILTERED)
-    # One search decides whether any of the four patterns below could match: most
-    # strings in a transaction (span names, thread names, versions) cannot.
-    if not MIGHT_HOLD_SECRET.search(text):
-        return text
+    # Most strings in a transaction (timestamps, URLs, span names) cannot match a pattern.
+    return filter_patterns(text) if might_hold_secret(text) else text
+
+
+def might_hold_secret(text: str) -> bool:
+    """A quick test that lets most strings skip the four patterns."""
+    lowered = text.lower()
+    return any(stem in lowered for stem in SECRET_STEMS) or DIGIT_RUN.search(text) is not None
+
+
+def filter_patterns(text: str) -> str:
     text = BEARER.sub(lambda m: f"{m['scheme']} {FILTERED}", text)
     text = SECRET_ASSIGNMENT.sub(_filter_assignment, text)
     text = URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{FILTERED}@", text)
@@ -156,8 +168,12 @@ def _add_strings(value: object, found: set[str]) -> None:
             _add_strings(item, found)
 
 
-# Ids Sentry needs intact (an all-digit span id can look like a card number), and the SDK's own name and version.
-ID_KEYS = frozenset({"event_id", "trace_id", "span_id", "parent_span_id", "profile_id", "replay_id", "sdk"})
+# What the SDK fills in itself: ids Sentry needs intact (an all-digit span id can look like a card number),
+# timestamps, and the SDK's own name and version.
+ID_KEYS = frozenset(
+    {"event_id", "trace_id", "span_id", "parent_span_id", "profile_id", "replay_id", "sdk", "timestamp",
+     "start_timestamp"}
+)  # fmt: skip
 
 
 def scrub(value: object, known_secrets: tuple[str, ...]) -> object:

@@ -4,10 +4,18 @@ import copy
 import json
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bahk.scrubbing import FILTERED, MIN_SECRET_LENGTH, is_secret_key, scrub_event, scrub_text
+from bahk.scrubbing import (
+    FILTERED,
+    MIN_SECRET_LENGTH,
+    filter_patterns,
+    is_secret_key,
+    might_hold_secret,
+    scrub_event,
+    scrub_text,
+)
 
 SECRET = "s3cr3t-Value-9f8e7d"
 
@@ -230,15 +238,17 @@ def place(event: dict, path: tuple[str, ...], key: str, value: str) -> None:
     after=st.text(TOKEN_ALPHABET | st.just(" "), max_size=20),
 )
 def test_secret_under_a_secret_key_never_leaves_anywhere(secret, key, path, before, after):
-    event = {
-        "message": before + secret + after,
-        "exception": {"values": [{"type": "KeyError", "value": f"{before}{secret}", "stacktrace": {"frames": [
-            {"function": "login", "vars": {"attempt": repr(secret)}}]}}]},
-        "breadcrumbs": {"values": [{"message": f"{secret}{after}"}]},
-    }  # fmt: skip
-    skeleton = json.dumps(event).replace(secret, "")
-    # A secret that is also ordinary text of the event (a key name, "login") cannot be told apart.
-    assume(secret not in skeleton and secret not in FILTERED)
+    def event_around(value: str) -> dict:
+        return {
+            "message": before + value + after,
+            "exception": {"values": [{"type": "KeyError", "value": f"{before}{value}", "stacktrace": {"frames": [
+                {"function": "login", "vars": {"attempt": repr(value)}}]}}]},
+            "breadcrumbs": {"values": [{"message": f"{value}{after}"}]},
+        }  # fmt: skip
+
+    # A secret that is also ordinary text of the event ("values", "login", a key name) cannot be told apart.
+    assume(secret not in json.dumps(event_around("")) + key + " ".join(path) and secret not in FILTERED)
+    event = event_around(secret)
     place(event, path, key, secret)
 
     out = sent(event)
@@ -257,3 +267,32 @@ def test_ids_that_look_like_card_numbers_are_kept():
     scrubbed = scrub_event(event)
     assert scrubbed["contexts"]["trace"]["span_id"] == span_id
     assert span_id not in scrubbed["message"]
+
+
+# Text each of the four patterns changes: every key word and separator, every scheme, a URL, cards.
+SECRET_SHAPES = [
+    *(form.format(key)
+      for key in ["password", "Passwd", "pass", "SECRET", "refresh_token", "api-key", "apikey", "private_key",
+                  "authorization", "cookie", "session_id", "csrftoken", "ssn", "cvv", "CVC", "pin", "credit_card",
+                  "cardnumber"]
+      for form in ["{}=hunter22", "{}: hunter22", '"{}": "hunter22"']),
+    "Bearer abc123defgh", "basic dXNlcjpwYXNz1234", "Token 0123456789ab",
+    "redis://u:p4ss@host", "postgres://user:word@host:5432/db",
+    "4111111111111111", "4111 1111 1111 1111", "5500-0055-5555-5559", "378282246310005",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("shaped", SECRET_SHAPES)
+@settings(max_examples=25)
+@given(
+    before=st.text(st.sampled_from("ab1 :=-@'\"."), max_size=6), after=st.text(st.sampled_from("ab1 :=-."), max_size=6)
+)
+def test_text_the_quick_test_skips_has_nothing_to_filter(shaped, before, after):
+    """might_hold_secret lets most strings skip the patterns; it must never skip one they would change."""
+    text = before + shaped + after
+    if filter_patterns(text) != text:
+        assert might_hold_secret(text)
+
+
+def test_every_secret_shape_is_filtered():
+    assert all(filter_patterns(shaped) != shaped for shaped in SECRET_SHAPES)
