@@ -10,6 +10,7 @@ import os
 
 import sentry_sdk
 from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.integrations.redis import RedisIntegration
 
 from bahk import scrubbing
 
@@ -43,7 +44,26 @@ def cached_secret_keys(given: dict) -> dict:
     return given
 
 
+def no_middleware_wrap(given: dict) -> dict:
+    """Django's middleware left unwrapped: the SDK wraps each one even with middleware_spans off."""
+    import sentry_sdk.integrations.django as django_integration_module
+
+    django_integration_module.patch_django_middlewares = lambda: None
+    return given
+
+
+def without(integration_type):
+    def change(given: dict) -> dict:
+        kept = [integration for integration in given["integrations"] if not isinstance(integration, integration_type)]
+        return given | {"integrations": kept, "disabled_integrations": [integration_type()]}
+
+    return change
+
+
 VARIANTS = {
+    "no-middleware-wrap": no_middleware_wrap,
+    "no-redis": without(RedisIntegration),
+    "no-wsgi-transaction": django_integration(http_methods_to_capture=()),
     "no-cache-spans": django_integration(cache_spans=False),
     # Errors only with tracing switched off in the SDK, rather than a sampler that always answers 0.
     "no-tracing": options(traces_sampler=None, traces_sample_rate=None),
