@@ -46,6 +46,12 @@ def database(url: str, *, on_heroku: bool) -> dict:
         raise ImproperlyConfigured(
             f"DATABASE_URL must look like {DATABASE_FORM}; the host or database name is missing."
         )
+    if scheme == "sqlite" and parsed.get("NAME") in ("", ":memory:"):
+        # dj-database-url reads a bare sqlite:// as in-memory: web, worker and
+        # release would each get an empty database of their own.
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must look like {DATABASE_FORM}; sqlite:// needs the path of a file all processes share."
+        )
     return parsed
 
 

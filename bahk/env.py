@@ -65,7 +65,10 @@ def names(environ: Mapping[str, str], name: str, default: Sequence[str] = ()) ->
     value = text(environ, name)
     if not value:
         return list(default)
-    return [item.strip() for item in value.split(",") if item.strip()]
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise ImproperlyConfigured(f"{name} must be comma-separated names (or unset for the default); got {value!r}.")
+    return items
 
 
 def _describe_bounds(minimum: float | None, maximum: float | None) -> str:

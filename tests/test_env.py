@@ -126,6 +126,11 @@ def test_names_splits_on_commas_and_drops_empty_items(value, expected):
     assert env.names({"DJANGO_ALLOWED_HOSTS": value}, "DJANGO_ALLOWED_HOSTS", ["default.example"]) == expected
 
 
+def test_names_with_nothing_but_commas_names_the_variable():
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_ALLOWED_HOSTS must be comma-separated names"):
+        env.names({"DJANGO_ALLOWED_HOSTS": " , ,"}, "DJANGO_ALLOWED_HOSTS", ["default.example"])
+
+
 @pytest.mark.parametrize(("environ", "expected"), [({}, "fallback"), ({"V": ""}, "fallback"), ({"V": " x "}, "x")])
 def test_text_is_trimmed_and_empty_counts_as_unset(environ, expected):
     assert env.text(environ, "V", "fallback") == expected
