@@ -98,9 +98,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.text(ENVIRON, "REDIS_URL")
 CACHES = {"default": backing_services.redis_cache(REDIS_URL) if REDIS_URL else backing_services.local_cache()}
 
-# Without REDIS_URL the worker still runs as its own process, on a broker
-# made of files in this git-ignored folder.
-LOCAL_BROKER_DIR = BASE_DIR / ".broker"
+# Without REDIS_URL the worker still runs as its own process, on a broker made
+# of files in a ".broker" folder beside the SQLite database: a checkout or a
+# test run with a database of its own never takes another's tasks.
+_database = DATABASES["default"]
+LOCAL_BROKER_DIR = (
+    Path(_database["NAME"]).resolve().parent if _database["ENGINE"].endswith("sqlite3") else BASE_DIR
+) / ".broker"
 _celery = (
     backing_services.celery_redis(REDIS_URL) if REDIS_URL else backing_services.celery_filesystem(LOCAL_BROKER_DIR)
 )

@@ -146,6 +146,14 @@ def test_debug_is_off_unless_django_debug_says_so(env, debug):
     assert settings_under(env)["DEBUG"] is debug
 
 
+def test_local_broker_sits_beside_the_sqlite_database_so_two_runs_never_share_tasks(tmp_path):
+    database = tmp_path / "db.sqlite3"
+    chosen = settings_under(clean_env(DATABASE_URL=f"sqlite:///{database}"))
+
+    assert chosen["CELERY_BROKER_TRANSPORT_OPTIONS"]["data_folder_in"] == str(tmp_path / ".broker" / "messages")
+    assert chosen["CELERY_RESULT_BACKEND"] == f"file://{tmp_path / '.broker' / 'results'}"
+
+
 def test_database_url_on_heroku_requires_tls_and_keeps_healthy_connections():
     url = f"postgres://app:{PASSWORD}@ec2-5-6-7-8.compute-1.amazonaws.com:5432/d1a2b3"
     database = settings_under(heroku_env("web.1", DATABASE_URL=url))["DATABASES"]["default"]
