@@ -190,6 +190,9 @@ def init_sentry(config: SentryConfig, dyno: Dyno, *, static_url: str) -> bool:
     )
     # Django logs every DisallowedHost at ERROR; the exception itself is already ignored.
     ignore_logger("django.security.DisallowedHost")
+    # gunicorn logs each access line after the request's scope has closed: as a
+    # breadcrumb it would be cleared unread by the next request, at ~20 µs apiece.
+    ignore_logger("gunicorn.access")
     scope = sentry_sdk.get_global_scope()
     for name, value in dyno_tags(dyno).items():
         scope.set_tag(name, value)

@@ -60,7 +60,16 @@ def without(integration_type):
     return change
 
 
+def no_access_log_breadcrumbs(given: dict) -> dict:
+    """gunicorn's access log line, logged after the response, as no breadcrumb and no Sentry log."""
+    from sentry_sdk.integrations.logging import ignore_logger
+
+    ignore_logger("gunicorn.access")
+    return given
+
+
 VARIANTS = {
+    "no-access-log-breadcrumbs": no_access_log_breadcrumbs,
     "no-middleware-wrap": no_middleware_wrap,
     "no-redis": without(RedisIntegration),
     "no-wsgi-transaction": django_integration(http_methods_to_capture=()),
