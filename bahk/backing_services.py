@@ -78,7 +78,7 @@ def redis_cache(url: str) -> dict:
     options = dict(REDIS_TIMEOUTS)
     if _check_redis_url(url) == "rediss":
         options |= HEROKU_REDIS_TLS
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "OPTIONS": options}
+    return {"BACKEND": "bahk.redis_cache.RedisCache", "LOCATION": url, "OPTIONS": options}
 
 
 def local_cache() -> dict:

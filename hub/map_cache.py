@@ -42,7 +42,7 @@ BODY_FORMAT = 1
 BODY_SECONDS = 10 * 60
 # Per process: about 70 bodies of 10,000 participants; 2 workers on a 512 MB dyno.
 RECENT_BYTES = 16 * 1024 * 1024
-# What Django's RedisCache raises when Redis is down or slow: redis-py's own
+# What the Redis cache raises when Redis is down or slow: redis-py's own
 # errors, and the socket's (connection refused, timeout).
 CACHE_ERRORS = (RedisError, OSError)
 

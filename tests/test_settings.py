@@ -79,7 +79,7 @@ def test_heroku_with_redis_url_uses_redis_for_cache_and_celery_without_tls_optio
     chosen = settings_under(heroku_env("web.1", REDIS_URL=url))
 
     cache = chosen["CACHES"]["default"]
-    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["BACKEND"] == "bahk.redis_cache.RedisCache"
     assert cache["LOCATION"] == url
     assert "ssl_cert_reqs" not in cache["OPTIONS"]
     assert chosen["CELERY_BROKER_URL"] == url
