@@ -29,11 +29,12 @@ SECRET_KEY_PARTS = (
 SECRET_KEYS = frozenset({"pin", "ssn", "cvv", "cvc", "auth", "jwt", "sid", "otp"})
 KEY_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[^A-Za-z0-9]+")
 
-_KEY_WORDS = "|".join(
-    ["pass(?:word|wd)?", "secret", "(?:access_|refresh_|auth_|id_)?token", "api[_-]?key", "private[_-]?key",
-     "authorization", "cookie", "session(?:id|_id)?", "csrf(?:token|_token)?", "ssn", "cvv", "cvc", "pin",
-     "credit[_-]?card", "card[_-]?number"]
-)  # fmt: skip
+_KEY_WORD_PATTERNS = [
+    "pass(?:word|wd)?", "secret", "(?:access_|refresh_|auth_|id_)?token", "api[_-]?key", "private[_-]?key",
+    "authorization", "cookie", "session(?:id|_id)?", "csrf(?:token|_token)?", "ssn", "cvv", "cvc", "pin",
+    "credit[_-]?card", "card[_-]?number",
+]  # fmt: skip
+_KEY_WORDS = "|".join(_KEY_WORD_PATTERNS)
 # key=value, key: value, "key": "value" inside free text.
 SECRET_ASSIGNMENT = re.compile(
     rf"""(?ix)\b(?P<key>{_KEY_WORDS})(?P<sep>["']?\s*[=:]\s*)(?!\[Filtered\])(?P<value>"[^"]*"|'[^']*'|[^\s&,;'"}}\]]+)"""
@@ -42,13 +43,16 @@ SECRET_ASSIGNMENT = re.compile(
 BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+(?=[^\s]*\d)(?P<token>[A-Za-z0-9._~+/=-]{8,})")
 URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:(?P<password>[^/\s@]+)@", re.IGNORECASE)
 CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
-# Every pattern above needs one of these: a secret's name (one of these stems of
-# _KEY_WORDS) or a scheme word, "@" (URL credentials), or 13 digits (card
-# numbers). Timestamps, URLs and versions, most of a transaction, have none.
+# Every pattern above needs one of these: the letters each key word cannot do
+# without ("api[_-]?key" → "api"), a scheme word, "@" (URL credentials), or 13
+# digits (card numbers). Timestamps, URLs and versions, most of a transaction, have none.
+_OPTIONAL_PART = re.compile(r"\(\?:[^)]*\)\?|\[[^\]]*\]\?")
 SECRET_STEMS = (
-    "pass", "secret", "token", "api", "private", "authorization", "cookie", "session", "csrf", "ssn", "cvv",
-    "cvc", "pin", "credit", "card", "bearer", "basic", "@",
-)  # fmt: skip
+    *(_OPTIONAL_PART.sub(" ", pattern).split()[0] for pattern in _KEY_WORD_PATTERNS),
+    "bearer",
+    "basic",
+    "@",
+)
 DIGIT_RUN = re.compile(r"[0-9][0-9 -]{12}")
 EMBEDDED_QUERY = re.compile(r"\?([^\s'\"#<>]+=[^\s'\"#<>]*)")
 # Values shorter than this are too common to replace wherever they appear.
