@@ -5,6 +5,7 @@ wants, or raises ImproperlyConfigured naming the variable and the form it
 expects. A URL carries a password, so no message ever repeats it.
 """
 
+import re
 import ssl
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +20,9 @@ REDIS_FORM = "redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://… (TLS)"
 # client cannot verify it; the connection is still encrypted.
 # https://devcenter.heroku.com/articles/connecting-heroku-redis#connecting-in-python
 HEROKU_REDIS_TLS = {"ssl_cert_reqs": ssl.CERT_NONE}
+
+# Nothing, "/", or "/" and a database number.
+REDIS_DATABASE_PATH = re.compile(r"(?:/\d*)?")
 
 # A dead Redis must cost a request a second at most, never the router's 30 s.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
@@ -55,14 +59,44 @@ def database(url: str, *, on_heroku: bool) -> dict:
     return parsed
 
 
+# What a dyno loses without each add-on, and the command that adds it.
+REQUIRED_ADDONS = {
+    "DATABASE_URL": (
+        "the data would live in a SQLite file on this dyno's own disk, a different one per dyno, erased at every "
+        "restart",
+        "heroku addons:create heroku-postgresql:essential-0",
+    ),
+    "REDIS_URL": (
+        "tasks would go to a filesystem broker on this dyno's own disk, which the worker dyno never sees, so every "
+        "task would be lost",
+        "heroku addons:create heroku-redis:mini",
+    ),
+}
+
+
+def require_addons(*, database_url: str, redis_url: str, on_heroku: bool) -> None:
+    """On a dyno, refuse to start without the add-ons: the embedded defaults would lose data there."""
+    if not on_heroku:
+        return
+    given = {"DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    missing = [name for name in REQUIRED_ADDONS if not given[name]]
+    if missing:
+        raise ImproperlyConfigured(
+            " ".join(
+                f"{name} is not set: {REQUIRED_ADDONS[name][0]}; run: {REQUIRED_ADDONS[name][1]}." for name in missing
+            )
+        )
+
+
 def sqlite_database(path: Path) -> dict:
     return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
 
 
 def _check_redis_url(url: str) -> str:
+    """The scheme of a well-formed REDIS_URL; redis-py itself would accept an empty port or read "/1/2" as db 12."""
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        port = parts.port  # raises ValueError on a port that is not a number to 65535
     except ValueError:
         raise ImproperlyConfigured(
             f"REDIS_URL must look like {REDIS_FORM}; its host or port is malformed (a port is a number to 65535)."
@@ -71,6 +105,13 @@ def _check_redis_url(url: str) -> str:
         raise ImproperlyConfigured(f"REDIS_URL must look like {REDIS_FORM}; got scheme {parts.scheme!r}.")
     if not parts.hostname:
         raise ImproperlyConfigured(f"REDIS_URL must look like {REDIS_FORM}; the host is missing.")
+    host_and_port = parts.netloc.rpartition("@")[2]
+    if port == 0 or (port is None and host_and_port.endswith(":")):
+        raise ImproperlyConfigured(f"REDIS_URL must look like {REDIS_FORM}; the port after ':' is empty or 0.")
+    if not REDIS_DATABASE_PATH.fullmatch(parts.path):
+        raise ImproperlyConfigured(
+            f"REDIS_URL must look like {REDIS_FORM}; what follows the host must be a database number, as in /0."
+        )
     return parts.scheme
 
 

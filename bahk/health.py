@@ -1,7 +1,7 @@
 """GET /health/: is this dyno able to serve? For uptime monitors and the tests."""
 
-from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -18,7 +18,8 @@ def database_status() -> str:
 
 
 def redis_status() -> str:
-    if not settings.REDIS_URL:
+    if not isinstance(caches["default"], RedisCache):
+        # Local only (bin/dev, no REDIS_URL): a dyno refuses to start without Redis.
         return "not configured"
     try:
         cache.get("health:probe")

@@ -19,13 +19,15 @@ from sentry_heroku import env
 from sentry_heroku.dyno import read_dyno
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-ENVIRON = os.environ
-DYNO = read_dyno(ENVIRON)
+# Private (lower-case) names are not Django settings, so Django's debug page
+# never lists them: the environment holds the DSN, tokens and add-on passwords.
+_environ = os.environ
+DYNO = read_dyno(_environ)
 IS_HEROKU_APP = DYNO.on_heroku
 
-DEBUG = env.flag(ENVIRON, "DJANGO_DEBUG")
+DEBUG = env.flag(_environ, "DJANGO_DEBUG")
 
-SECRET_KEY = env.text(ENVIRON, "DJANGO_SECRET_KEY")
+SECRET_KEY = env.text(_environ, "DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if IS_HEROKU_APP:
         raise ImproperlyConfigured(
@@ -42,7 +44,7 @@ if IS_HEROKU_APP:
     DEFAULT_HOSTS = [".herokuapp.com"] + ([DYNO.default_domain] if DYNO.default_domain else [])
 else:
     DEFAULT_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
-ALLOWED_HOSTS = env.names(ENVIRON, "DJANGO_ALLOWED_HOSTS", DEFAULT_HOSTS)
+ALLOWED_HOSTS = env.names(_environ, "DJANGO_ALLOWED_HOSTS", DEFAULT_HOSTS)
 
 INSTALLED_APPS = [
     # Before staticfiles, so runserver serves static files the way gunicorn will.
@@ -71,6 +73,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "bahk.urls"
+# The debug page (on under bin/dev) hides the add-on URLs' passwords too, not only secret-looking names.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "bahk.debug_page.SecretHidingReporterFilter"
 WSGI_APPLICATION = "bahk.wsgi.application"
 
 TEMPLATES = [
@@ -88,16 +92,20 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = env.text(ENVIRON, "DATABASE_URL")
+_database_url = env.text(_environ, "DATABASE_URL")
+_redis_url = env.text(_environ, "REDIS_URL")
+# A dyno's disk is its own and erased at every restart: without the add-ons
+# it would keep the data and the tasks there. Locally they are the defaults.
+backing_services.require_addons(database_url=_database_url, redis_url=_redis_url, on_heroku=IS_HEROKU_APP)
+
 DATABASES = {
-    "default": backing_services.database(DATABASE_URL, on_heroku=IS_HEROKU_APP)
-    if DATABASE_URL
+    "default": backing_services.database(_database_url, on_heroku=IS_HEROKU_APP)
+    if _database_url
     else backing_services.sqlite_database(BASE_DIR / "db.sqlite3")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.text(ENVIRON, "REDIS_URL")
-CACHES = {"default": backing_services.redis_cache(REDIS_URL) if REDIS_URL else backing_services.local_cache()}
+CACHES = {"default": backing_services.redis_cache(_redis_url) if _redis_url else backing_services.local_cache()}
 
 # Without REDIS_URL the worker still runs as its own process, on a broker made
 # of files in a ".broker" folder beside the SQLite database: a checkout or a
@@ -107,7 +115,7 @@ LOCAL_BROKER_DIR = (
     Path(_database["NAME"]).resolve().parent if _database["ENGINE"].endswith("sqlite3") else BASE_DIR
 ) / ".broker"
 _celery = (
-    backing_services.celery_redis(REDIS_URL) if REDIS_URL else backing_services.celery_filesystem(LOCAL_BROKER_DIR)
+    backing_services.celery_redis(_redis_url) if _redis_url else backing_services.celery_filesystem(LOCAL_BROKER_DIR)
 )
 CELERY_BROKER_URL = _celery["broker_url"]
 CELERY_RESULT_BACKEND = _celery["result_backend"]
@@ -129,7 +137,7 @@ CELERY_TASK_TIME_LIMIT = 1800
 # the rest before exiting.
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 20
 # Two processes fit a 512 MB basic dyno with room to spare.
-CELERY_WORKER_CONCURRENCY = env.number(ENVIRON, "WORKER_CONCURRENCY", 2, minimum=1, maximum=64, integer=True)
+CELERY_WORKER_CONCURRENCY = env.number(_environ, "WORKER_CONCURRENCY", 2, minimum=1, maximum=64, integer=True)
 # Let Django's LOGGING (one line per record, to stdout) format the worker's logs too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SERIALIZER = "json"
@@ -158,8 +166,6 @@ STORAGES = {
     # Hashed, pre-compressed files that whitenoise serves with far-future caching.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Tests render templates without running collectstatic first.
-WHITENOISE_MANIFEST_STRICT = False
 
 # Heroku's router terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -173,7 +179,7 @@ if IS_HEROKU_APP:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-LOG_LEVEL = env.choice(ENVIRON, "DJANGO_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+LOG_LEVEL = env.choice(_environ, "DJANGO_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 # One line per record on stdout: Heroku's log router adds the time and the dyno.
 LOGGING = {
     "version": 1,
@@ -185,4 +191,4 @@ LOGGING = {
 
 # Reads and checks every SENTRY_* variable even when Sentry stays off, so a
 # bad value fails the release phase instead of a dyno later.
-sentry_heroku.init(ENVIRON, static_url=STATIC_URL)
+sentry_heroku.init(_environ, static_url=STATIC_URL)
