@@ -120,8 +120,8 @@ def release_commit(dyno_commit: str, version: str) -> str:
 def check_version(version: str) -> str:
     if not version:
         raise RegistrationFailed(
-            "no release name: set SENTRY_RELEASE, or run `heroku labs:enable runtime-dyno-metadata` "
-            "so the build's commit names the release"
+            "no release name: set SENTRY_RELEASE, or build on Heroku, where bin/post_compile records the "
+            "build's commit (or run `heroku labs:enable runtime-dyno-metadata`)"
         )
     if (
         version in FORBIDDEN_VERSIONS

@@ -12,6 +12,9 @@ from pathlib import Path
 from .dyno import read_dyno
 
 ROOT = Path(__file__).resolve().parent.parent
+# bin/post_compile writes the build's commit here: a slug has no .git, and
+# SOURCE_VERSION is set only while the slug is built.
+BUILD_COMMIT_FILE = ROOT / ".build-commit"
 
 
 def git_commit(folder: Path = ROOT) -> str:
@@ -27,13 +30,26 @@ def git_commit(folder: Path = ROOT) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
-def release_name(environ: Mapping[str, str] | None = None, git=git_commit) -> str:
-    """SENTRY_RELEASE, else the build's commit (dyno metadata), else SOURCE_VERSION (set at build time), else git."""
+def recorded_build_commit(path: Path = BUILD_COMMIT_FILE) -> str:
+    """The commit bin/post_compile recorded in the slug; "" outside a slug."""
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
+def release_name(environ: Mapping[str, str] | None = None, git=git_commit, recorded=recorded_build_commit) -> str:
+    """SENTRY_RELEASE, else the build's commit: from dyno metadata, SOURCE_VERSION (while building), the commit
+    recorded in the slug, or git.
+
+    Not sentry_sdk.utils.get_default_release(): it asks git before Heroku's variables and knows no recorded commit.
+    """
     environ = os.environ if environ is None else environ
     return (
         environ.get("SENTRY_RELEASE", "").strip()
         or read_dyno(environ).commit
         or environ.get("SOURCE_VERSION", "").strip()
+        or recorded()
         or git()
     )
 
