@@ -3,8 +3,8 @@
 import json
 import signal
 
-from tests.processes import Process, clean_env, http_get, run_command
-from tests.servers import free_port, wait_until
+from tests.support.processes import Process, clean_env, http_get, run_command
+from tests.support.servers import free_port, wait_until
 
 
 def test_bin_dev_serves_health_runs_a_task_in_the_worker_and_stops_on_ctrl_c(tmp_path):

@@ -11,13 +11,10 @@ import uuid
 
 import psycopg
 
-from tests import faults
-from tests.faults import HOST, Call, burst, enqueue, unexpected
-from tests.processes import heroku_env, http_get, migrate, run_command, start_web, start_worker
-from tests.servers import RedisServer, wait_until
-
-heroku_postgres = faults.heroku_postgres
-heroku_database_url = faults.heroku_database_url
+from tests.support.broker import enqueue
+from tests.support.calls import Call, burst, unexpected
+from tests.support.processes import HOST, heroku_env, http_get, migrate, run_command, start_web, start_worker
+from tests.support.servers import RedisServer, wait_until
 
 MAP = "/api/participants/map/?bbox=-180,-90,180,90&limit=50000"
 

@@ -22,14 +22,11 @@ import itertools
 
 import pytest
 
-from tests import faults
-from tests.faults import Call, burst, send, unexpected
-from tests.processes import heroku_env, migrate, run_command, start_web
-from tests.sentry_sink import SentrySink, tags_of
-from tests.servers import wait_until
-from tests.staff import session_cookie
-
-heroku_postgres = faults.heroku_postgres
+from tests.support.calls import Call, burst, send, unexpected
+from tests.support.processes import heroku_env, migrate, run_command, start_web
+from tests.support.sentry_sink import SentrySink, tags_of
+from tests.support.servers import wait_until
+from tests.support.staff import session_cookie
 
 BURST = 200
 CONCURRENCY = 8

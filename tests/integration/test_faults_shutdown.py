@@ -15,15 +15,12 @@ import psycopg
 import pytest
 from django.conf import settings
 
-from tests import faults
-from tests.faults import Call, enqueue, send
-from tests.processes import heroku_env, migrate, run_command, start_web, start_worker
-from tests.sentry_sink import tags_of
-from tests.servers import wait_until
-from tests.staff import session_cookie
-
-heroku_postgres = faults.heroku_postgres
-heroku_database_url = faults.heroku_database_url
+from tests.support.broker import enqueue, queue_length
+from tests.support.calls import Call, send
+from tests.support.processes import heroku_env, migrate, run_command, start_web, start_worker
+from tests.support.sentry_sink import tags_of
+from tests.support.servers import wait_until
+from tests.support.staff import session_cookie
 
 # Heroku sends SIGKILL this long after SIGTERM.
 HEROKU_KILL_AFTER = 30
@@ -104,7 +101,7 @@ def test_worker_sigterm_finishes_the_short_task_requeues_the_long_one_and_loses_
     assert after_restart.get(short) == "worker.1"  # shorter than the soft shutdown: finished, not cut
     assert long not in after_restart  # longer: cut...
     everything = {long, short, *queued}
-    assert faults.queue_length(redis_url) == len(everything - set(after_restart))  # ...and handed back to Redis
+    assert queue_length(redis_url) == len(everything - set(after_restart))  # ...and handed back to Redis
 
     with start_worker(env("worker.2"), tmp_path / "worker2.log"):
         wait_until(

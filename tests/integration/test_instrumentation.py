@@ -4,7 +4,7 @@ import pytest
 import sentry_sdk
 
 from sentry_heroku.instrumentation import capture_errors, set_user_context, with_sentry_context
-from tests.sentry_sink import tags_of
+from tests.support.sentry_sink import tags_of
 
 
 @pytest.fixture

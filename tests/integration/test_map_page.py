@@ -4,9 +4,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.participants import public_in
-from tests.processes import clean_env, migrate, run_command, start_web
-from tests.servers import require_binary
+from tests.support.participants import public_in
+from tests.support.processes import clean_env, migrate, run_command, start_web
+from tests.support.servers import require_binary
 
 pytestmark = pytest.mark.browser
 

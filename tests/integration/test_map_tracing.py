@@ -5,10 +5,9 @@ import sqlite3
 
 import pytest
 
-from tests.participants import public_in
-from tests.processes import heroku_env, http_get, migrate, run_command, start_web
+from tests.support.participants import public_in
+from tests.support.processes import HOST, heroku_env, http_get, migrate, run_command, start_web
 
-HOST = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
 STEPS_ON_A_MISS = ["map.cache_lookup", "map.query", "map.serialize", "map.compress", "map.cache_store"]
 
 

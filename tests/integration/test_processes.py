@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from tests.processes import (
+from tests.support.processes import (
+    HOST,
     ROOT,
     clean_env,
     heroku_env,
@@ -20,9 +21,8 @@ from tests.processes import (
     start_web,
     start_worker,
 )
-from tests.servers import PostgresServer, RedisServer, free_port
+from tests.support.servers import PostgresServer, RedisServer, free_port
 
-HOST = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
 PASSWORD = "s3cr3t-pa55w0rd"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bahk import backing_services
 from bahk.redis_cache import RedisCache
-from tests.processes import ROOT, clean_env
+from tests.support.processes import ROOT, clean_env
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ FORK_AFTER_USE = """
 import os, sys
 from bahk import backing_services
 from bahk.redis_cache import RedisCache
-from tests.processes import ROOT, clean_env
+from tests.support.processes import ROOT, clean_env
 
 settings = backing_services.redis_cache(sys.argv[1])
 cache = RedisCache(settings["LOCATION"], {"OPTIONS": settings["OPTIONS"]})

@@ -1,6 +1,6 @@
 """The release phase registers the Sentry release and deploy, and never blocks a deploy because Sentry is down.
 
-The command runs as a real process against tests/sentry_api.py, a loopback
+The command runs as a real process against tests/support/sentry_api.py, a loopback
 stand-in for Sentry's API; bin/release runs against a real PostgreSQL.
 """
 
@@ -24,15 +24,13 @@ from sentry_heroku.registration import (
     started_at,
 )
 from sentry_heroku.release import git_commit, release_name
-from tests import faults
-from tests.processes import VENV_BIN, clean_env, heroku_env, run_command
-from tests.sentry_api import BLACK_HOLE, Scripted, SentryAPI
-from tests.sentry_sink import tags_of
-from tests.servers import free_port
+from tests.support.processes import HOST, VENV_BIN, clean_env, heroku_env, run_command
+from tests.support.sentry_api import BLACK_HOLE, Scripted, SentryAPI
+from tests.support.sentry_sink import tags_of
+from tests.support.servers import free_port
 
 TOKEN = "sntrys_test_only_7f3c9a1e5b2d4c6f8a0b"
 COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
-DOMAIN = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -227,14 +225,14 @@ def test_release_commit_and_deploy_are_registered(api):
     (deploy,) = api.deploys
     assert deploy["environment"] == "production"
     assert deploy["name"] == "v42"
-    assert deploy["url"] == f"https://{DOMAIN}"
+    assert deploy["url"] == f"https://{HOST}"
     assert deploy["dateStarted"] == "2026-11-20T10:15:42Z"  # HEROKU_RELEASE_CREATED_AT
     assert TIMESTAMP.match(deploy["dateFinished"])
     assert result.stdout.splitlines() == [
         f"sentry: release {COMMIT} created in acme/web",
         "sentry: commit 2c3a0b24069a of acme/shop linked; Sentry adds the commits since the previous release",
         f"sentry: release {COMMIT} finalized",
-        f"sentry: deploy v42 to production at https://{DOMAIN} recorded",
+        f"sentry: deploy v42 to production at https://{HOST} recorded",
     ]
     assert result.stderr == ""
     for request in api.recorded():
@@ -518,7 +516,7 @@ def test_the_requests_are_the_ones_sentry_cli_sends(tmp_path):
             ["releases", "set-commits", version, "--commit", f"acme/shop@{COMMIT}"],
             ["releases", "finalize", version],
             [
-                *("deploys", "new", "--release", version, "-e", "production", "-n", "v42", "-u", f"https://{DOMAIN}"),
+                *("deploys", "new", "--release", version, "-e", "production", "-n", "v42", "-u", f"https://{HOST}"),
                 *("--started", "1795169742", "--finished", "1795169800"),
             ],
         ]:
@@ -546,11 +544,6 @@ def test_the_requests_are_the_ones_sentry_cli_sends(tmp_path):
 # bin/release, end to end.
 
 
-# The TLS PostgreSQL a dyno's settings require, shared with the fault tests.
-heroku_postgres = faults.heroku_postgres
-heroku_database_url = faults.heroku_database_url
-
-
 def release_phase(env: dict[str, str]) -> subprocess.CompletedProcess:
     result = run_command(["bin/release"], env, timeout=180)
     assert TOKEN not in result.stdout + result.stderr
@@ -569,7 +562,7 @@ def test_release_phase_migrates_then_registers_the_release(api, heroku_database_
     assert has_table(heroku_database_url, "hub_participant")
     lines = result.stdout.splitlines()
     assert lines[0] == "release: applying migrations"
-    assert lines[-1] == f"sentry: deploy v42 to production at https://{DOMAIN} recorded"
+    assert lines[-1] == f"sentry: deploy v42 to production at https://{HOST} recorded"
     assert steps(api) == ALL_STEPS
 
 

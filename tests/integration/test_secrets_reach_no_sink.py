@@ -1,6 +1,6 @@
 """Secrets in task arguments, exception messages, log records and many crafted requests: none reach Sentry.
 
-Beyond tests/test_sentry_privacy.py (three requests to the web): the
+Beyond tests/integration/test_sentry_privacy.py (three requests to the web): the
 Procfile's worker runs tasks whose keyword and positional arguments carry
 secrets, fails on them with the secret in the exception message, and logs
 them (Celery logs every task it receives, with its arguments, and dumps the
@@ -15,9 +15,9 @@ import json
 
 import pytest
 
-from tests.faults import Call, burst
-from tests.processes import heroku_env, migrate, start_web, start_worker
-from tests.staff import session_cookie
+from tests.support.calls import Call, burst
+from tests.support.processes import heroku_env, migrate, start_web, start_worker
+from tests.support.staff import session_cookie
 
 EVERYTHING_ON = {
     "SENTRY_TRACES_SAMPLE_RATE": "1.0",

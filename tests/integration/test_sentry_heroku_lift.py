@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import ROOT, clean_env, run_command
-from tests.sentry_sink import tags_of
+from tests.support.processes import ROOT, clean_env, run_command
+from tests.support.sentry_sink import tags_of
 
 SETTINGS = """
     import os
 
     import sentry_heroku
 
-    SECRET_KEY = "lifted-project-test-key"
+    SECRET_KEY = "test-only-lifted-project-key"
     DEBUG = False
     ALLOWED_HOSTS = ["*"]
     INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "sentry_heroku"]

@@ -2,11 +2,10 @@
 
 import pytest
 
-from tests.processes import heroku_env, http_get, migrate, run_command, start_web
-from tests.sentry_sink import settle, tags_of
-from tests.staff import session_cookie
+from tests.support.processes import HOST, heroku_env, http_get, migrate, run_command, start_web
+from tests.support.sentry_sink import settle, tags_of
+from tests.support.staff import session_cookie
 
-HOST = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
 DSN_KEY = "5f0e4a1b2c3d4e5f6a7b8c9d0e1f2a3b"  # the public key in SentrySink.dsn
 
 
@@ -105,7 +104,7 @@ def test_a_bad_sentry_value_stops_the_release_phase_naming_the_variable(database
 def test_a_one_off_command_stopped_with_sigterm_exits_normally_and_sends_its_events(database, sentry_sink, tmp_path):
     import signal
 
-    from tests.processes import Process
+    from tests.support.processes import Process
 
     script = (
         "import sentry_sdk, time; sentry_sdk.capture_message('one-off still running'); "

@@ -6,10 +6,8 @@ import urllib.parse
 
 import pytest
 
-from tests.processes import heroku_env, http_get, migrate, start_web
-from tests.staff import session_cookie
-
-HOST = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
+from tests.support.processes import HOST, heroku_env, http_get, migrate, start_web
+from tests.support.staff import session_cookie
 
 SECRETS = {
     "query_password": "qp-Hunter2-Zebra-7781",

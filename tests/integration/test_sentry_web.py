@@ -2,11 +2,10 @@
 
 import pytest
 
-from tests.processes import heroku_env, http_get, migrate, start_web
-from tests.sentry_sink import tags_of
-from tests.staff import session_cookie
+from tests.support.processes import HOST, heroku_env, http_get, migrate, start_web
+from tests.support.sentry_sink import tags_of
+from tests.support.staff import session_cookie
 
-HOST = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
 COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
 
 

@@ -2,11 +2,9 @@
 
 import pytest
 
-from tests.processes import heroku_env, http_get, migrate, start_web, start_worker
-from tests.sentry_sink import tags_of
-from tests.staff import session_cookie
-
-HOST = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
+from tests.support.processes import HOST, heroku_env, http_get, migrate, start_web, start_worker
+from tests.support.sentry_sink import tags_of
+from tests.support.staff import session_cookie
 
 
 @pytest.fixture
@@ -61,7 +59,7 @@ def test_worker_error_arrives_with_the_filesystem_broker_too(tmp_path, sentry_si
     env = heroku_env("worker.2", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SENTRY_DSN=sentry_sink.dsn)
     migrate(env)
     with start_worker(env, tmp_path / "worker.log"):
-        from tests.processes import run_command
+        from tests.support.processes import run_command
 
         enqueue = "from sentry_heroku.tasks import fail_for_sentry_debug; fail_for_sentry_debug.delay()"
         result = run_command(["python", "manage.py", "shell", "-c", enqueue], env | {"DYNO": "run.7"})

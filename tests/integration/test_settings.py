@@ -10,10 +10,9 @@ import sys
 
 import pytest
 
-from tests.processes import ROOT, SECRET_KEY, clean_env, free_port, heroku_env, procfile_command
+from tests.support.processes import HOST, ROOT, SECRET_KEY, clean_env, free_port, heroku_env, procfile_command
 
 PASSWORD = "s3cr3t-pa55w0rd"
-APP_DOMAIN = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
 
 SHOW_SETTINGS = """
 import enum, json
@@ -182,12 +181,12 @@ def test_database_url_off_heroku_does_not_require_tls():
 @pytest.mark.parametrize(
     ("env", "hosts"),
     [
-        (heroku_env("web.1"), [".herokuapp.com", APP_DOMAIN]),
+        (heroku_env("web.1"), [".herokuapp.com", HOST]),
         (heroku_env("web.1", HEROKU_APP_DEFAULT_DOMAIN_NAME=""), [".herokuapp.com"]),
         (heroku_env("web.1", DJANGO_ALLOWED_HOSTS="bahk.example.com"), ["bahk.example.com"]),
         (
-            heroku_env("web.1", DJANGO_ALLOWED_HOSTS=f"bahk.example.com, {APP_DOMAIN}"),
-            ["bahk.example.com", APP_DOMAIN],
+            heroku_env("web.1", DJANGO_ALLOWED_HOSTS=f"bahk.example.com, {HOST}"),
+            ["bahk.example.com", HOST],
         ),
         (clean_env(DJANGO_ALLOWED_HOSTS="dev.test"), ["dev.test"]),
     ],

@@ -8,13 +8,15 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.servers import free_port, wait_until
+from tests.support.servers import free_port, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
 # A value check --deploy accepts: long, varied, not "django-insecure-".
 SECRET_KEY = "test-only-5w9#k2@p!x8$z3^v6&n1*q4(r7)t0_y-u+i=o~a.s,d;f:g<h>j?l"
+# The app's default domain under heroku_env(): the only Host a dyno's settings allow.
+HOST = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
 
 
 def procfile() -> dict[str, str]:
@@ -49,7 +51,7 @@ def heroku_env(dyno: str, **values: str) -> dict[str, str]:
         "HEROKU_RELEASE_CREATED_AT": "2026-11-20T10:15:42Z",
         "HEROKU_BUILD_COMMIT": "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0",
         "HEROKU_SLUG_DESCRIPTION": "Deploy 2c3a0b2",
-        "HEROKU_APP_DEFAULT_DOMAIN_NAME": "bahk-test-1a2b3c4d5e6f.herokuapp.com",
+        "HEROKU_APP_DEFAULT_DOMAIN_NAME": HOST,
         "DJANGO_SECRET_KEY": SECRET_KEY,
     }
     return clean_env(**(metadata | values))
@@ -163,3 +165,31 @@ def start_worker(env: dict[str, str], log_path: Path) -> Process:
         process.stop()
         raise
     return process
+
+
+def rss_kb(pid: int) -> int:
+    """Resident memory of one process (VmRSS), in kB; 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of a process (gunicorn's workers under its master)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    # The command name, in parentheses, may hold spaces: split after it.
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+            if parent == pid:
+                found.append(int(entry))
+    return found

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
 
-from tests.loopback_http import LoopbackHTTPServer
+from tests.support.loopback_http import LoopbackHTTPServer
 
 BLACK_HOLE = "black hole"
 CREATED_AT = "2026-11-20T10:15:42.000000Z"

@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler
 
 from sentry_sdk.envelope import Envelope
 
-from tests.loopback_http import LoopbackHTTPServer
-from tests.servers import wait_until
+from tests.support.loopback_http import LoopbackHTTPServer
+from tests.support.servers import wait_until
 
 MODES = ("ok", "429", "503", "blackhole")
 

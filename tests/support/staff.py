@@ -1,6 +1,6 @@
 """A staff user and a logged-in session in a real process's database, for requests to staff-only URLs."""
 
-from tests.processes import run_command
+from tests.support.processes import run_command
 
 CREATE_SESSION = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model

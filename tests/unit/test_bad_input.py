@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.models import Participant
-from tests.faults import BIG_BODY, HOST, crafted, exchange, post, status_of
-from tests.processes import heroku_env, http_get, migrate, start_web
+from tests.support.processes import HOST, heroku_env, http_get, migrate, start_web
+from tests.support.raw_http import BIG_BODY, crafted, exchange, post, status_of
 
 MAP = "/api/participants/map/"
 PUBLIC = ["/health/", MAP, "/map/", "/", "/api/sentry-debug/"]
@@ -125,7 +125,7 @@ def test_sentry_debug_is_a_404_to_anonymous_and_non_staff_users_whatever_they_se
         assert client.get("/api/sentry-debug/", {"celery": "true"}).status_code == 404
 
 
-# Over a real socket to gunicorn: what the test client cannot send (the requests are in tests/faults.py).
+# Over a real socket to gunicorn: what the test client cannot send (the requests are in tests/support/raw_http.py).
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from django.urls import resolve
 
-from tests.processes import ROOT, clean_env, heroku_env, run_command
+from tests.support.processes import ROOT, clean_env, heroku_env, run_command
 
 # Heroku's app.json schema (as published in SchemaStore), kept with the tests so a clone validates on its own.
 APP_JSON_SCHEMA = ROOT / "tests" / "schemas" / "app-json.schema.json"

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from sentry_heroku.config import DEFAULT_IGNORED_ERRORS, SentryConfig, read_config
 from sentry_heroku.dyno import Dyno, read_dyno
 from sentry_heroku.sdk import data_collection, dyno_tags, heroku_context
-from tests.processes import clean_env, run_command
+from tests.support.processes import clean_env, run_command
 
 DSN = "https://5f0e4a1b2c3d4e5f@o12.ingest.sentry.io/4242"
 HEROKU = {"DYNO": "web.1", "HEROKU_APP_NAME": "bahk", "HEROKU_RELEASE_VERSION": "v42"}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bahk import backing_services
 from hub import map_cache
 from hub.models import Participant
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 URL = "/api/participants/map/"
 

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.processes import ROOT
+from tests.support.processes import ROOT
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 PATTERNS = {
@@ -31,11 +31,11 @@ ALLOWED = [
     (r"tests/.*\.py", r"SECRET_KEY\s*=\s*\"test-only-[^\"]+\""),
     (r"tests/.*\.py", r"sntrys_test_only_[0-9a-f]+"),
     # The sink's DSN: a key for a server on loopback opens nothing.
-    (r"tests/sentry_sink\.py", r"http://[0-9a-f]{32}@127\.0\.0\.1:\{self\.port\}"),
+    (r"tests/support/sentry_sink\.py", r"http://[0-9a-f]{32}@127\.0\.0\.1:\{self\.port\}"),
     # AWS's documented example key, and a truncated fake key, inside the privacy test's secrets
     # (split, so this file does not hold them either).
-    (r"tests/test_sentry_privacy\.py", r"AKIAIOSFODNN7EXAMPL[E]"),
-    (r"tests/test_sentry_privacy\.py", r"-----BEGIN PRIVATE" r" KEY-----MIIEvQIBADANjk"),
+    (r"tests/integration/test_sentry_privacy\.py", r"AKIAIOSFODNN7EXAMPL[E]"),
+    (r"tests/integration/test_sentry_privacy\.py", r"-----BEGIN PRIVATE" r" KEY-----MIIEvQIBADANjk"),
 ]
 SCANNER = re.compile("|".join(f"(?P<p{n}>{pattern})" for n, pattern in enumerate(PATTERNS.values())))
 KINDS = list(PATTERNS)
@@ -95,7 +95,7 @@ def test_the_scanner_finds_a_planted_secret_of_each_kind(kind):
 def test_an_allowed_fake_value_is_reported_outside_the_file_it_is_allowed_in():
     fake = "sntrys_test_only_" + "7f3c9a1e5b2d4c6f8a0b"
 
-    assert unexpected_secrets("tests/test_release_registration.py", fake) == []
+    assert unexpected_secrets("tests/integration/test_release_registration.py", fake) == []
     assert unexpected_secrets("sentry_heroku/release.py", fake) == [("Sentry auth token", fake)]
 
 
