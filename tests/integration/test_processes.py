@@ -1,7 +1,9 @@
-"""The Procfile's release, web and worker commands as real processes, against real PostgreSQL and Redis."""
+"""The Procfile's release, web and worker commands as real processes, against real PostgreSQL and Redis.
+
+What /health/ answers is in test_health.py.
+"""
 
 import http.client
-import json
 import sqlite3
 import subprocess
 from urllib.parse import urlsplit
@@ -14,22 +16,15 @@ from tests.support.processes import (
     ROOT,
     clean_env,
     heroku_env,
-    http_get,
     migrate,
     procfile_command,
     run_command,
     start_web,
     start_worker,
 )
-from tests.support.servers import PostgresServer, RedisServer, free_port
+from tests.support.servers import free_port
 
 PASSWORD = "s3cr3t-pa55w0rd"
-
-
-def health(base_url: str, **headers: str) -> tuple[int, dict]:
-    status, response_headers, body = http_get(base_url + "/health/", headers=headers)
-    assert response_headers["Content-Type"] == "application/json", body
-    return status, json.loads(body)
 
 
 def test_gunicorn_binds_port_on_every_interface_with_web_concurrency_workers():
@@ -42,24 +37,6 @@ def test_gunicorn_binds_port_on_every_interface_with_web_concurrency_workers():
     assert config["bind"] == "['[::]:5123']"
     assert config["workers"] == "3"
     assert config["worker_class"] == "gthread"
-
-
-@pytest.mark.parametrize("database", ["sqlite", "postgres"])
-def test_web_command_answers_health_with_database_ok(database, request, tmp_path):
-    if database == "postgres":
-        # Off Heroku: the throwaway server speaks no TLS, which a dyno would require.
-        env = clean_env(DATABASE_URL=request.getfixturevalue("postgres_url"))
-        headers = {}
-    else:
-        env = heroku_env("web.1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-        headers = {"Host": HOST}
-    web, base_url = start_web(env, tmp_path / "web.log")
-    with web:
-        status, body = health(base_url, **headers)
-
-    assert status == 200
-    assert body == {"status": "ok", "database": "ok", "redis": "not configured"}
-    assert "GET /health/" in web.output(), "no access log line on stdout"
 
 
 def get_without_following(base_url: str, path: str, **headers: str) -> tuple[int, dict[str, str]]:
@@ -89,52 +66,6 @@ def test_web_on_heroku_redirects_plain_http_except_health_and_refuses_other_host
     assert https_admin[0] == 200
     assert "max-age=31536000" in https_admin[1]["Strict-Transport-Security"]
     assert foreign_host[0] == 400
-
-
-def test_health_is_503_while_the_database_is_down_and_recovers_when_it_returns(tmp_path):
-    server = PostgresServer().start()
-    try:
-        env = clean_env(DATABASE_URL=server.create_database("bahk"))
-        web, base_url = start_web(env, tmp_path / "web.log")
-        with web:
-            before = health(base_url)
-            server._fast_shutdown()  # cuts the web's open connections
-            server.process.wait(15)
-            during = health(base_url)
-            server.restart()
-            after = health(base_url)
-    finally:
-        server.stop()
-
-    assert before == (200, {"status": "ok", "database": "ok", "redis": "not configured"})
-    assert during == (503, {"status": "down", "database": "down", "redis": "not configured"})
-    assert after == before
-
-
-def test_health_is_503_when_the_database_was_never_reachable(tmp_path):
-    env = clean_env(DATABASE_URL=f"postgres://app:{PASSWORD}@127.0.0.1:{free_port()}/bahk")
-    web, base_url = start_web(env, tmp_path / "web.log")
-    with web:
-        status, body = health(base_url)
-
-    assert (status, body["database"]) == (503, "down")
-    assert PASSWORD not in json.dumps(body)
-
-
-def test_health_reports_redis_ok_then_down_while_the_app_keeps_serving(tmp_path):
-    redis = RedisServer().start()
-    try:
-        env = heroku_env("web.1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", REDIS_URL=redis.url)
-        web, base_url = start_web(env, tmp_path / "web.log")
-        with web:
-            up = health(base_url, Host=HOST)
-            redis.stop()
-            down = health(base_url, Host=HOST)
-    finally:
-        redis.stop()
-
-    assert up == (200, {"status": "ok", "database": "ok", "redis": "ok"})
-    assert down == (200, {"status": "degraded", "database": "ok", "redis": "down"})
 
 
 def public_participants(database) -> int:

@@ -1,54 +1,20 @@
-"""What Heroku's build reads and runs: collectstatic with no config vars, check --deploy, app.json, pins."""
+"""What Heroku's build reads: app.json, runtime.txt and .python-version, the pinned requirements."""
 
+import importlib.metadata
 import json
 import re
-import subprocess
 import sys
 
 import jsonschema
 import pytest
 from django.urls import resolve
 
-from tests.support.processes import ROOT, clean_env, heroku_env, run_command
+from tests.support.processes import ROOT
 
 # Heroku's app.json schema (as published in SchemaStore), kept with the tests so a clone validates on its own.
 APP_JSON_SCHEMA = ROOT / "tests" / "schemas" / "app-json.schema.json"
 APP_JSON = json.loads((ROOT / "app.json").read_text())
 README = (ROOT / "README.md").read_text()
-
-
-def test_collectstatic_succeeds_with_an_empty_environment_as_the_buildpack_runs_it():
-    manifest = ROOT / "staticfiles" / "staticfiles.json"
-    before = manifest.stat().st_mtime_ns if manifest.exists() else None
-    # The buildpack runs it before any config var exists: no DATABASE_URL, REDIS_URL or secret key.
-    env = {"PATH": clean_env()["PATH"], "HOME": clean_env()["HOME"]}
-
-    result = run_command(["python", "manage.py", "collectstatic", "--noinput"], env)
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert manifest.stat().st_mtime_ns != before, "collectstatic did not write the manifest"
-    paths = json.loads(manifest.read_text())["paths"]
-    assert "leaflet/leaflet.js" in paths
-    assert "admin/css/base.css" in paths
-    hashed = paths["leaflet/leaflet.js"]
-    assert (ROOT / "staticfiles" / hashed).exists()
-    assert (ROOT / "staticfiles" / f"{hashed}.gz").exists(), "whitenoise did not pre-compress it"
-
-
-def test_check_deploy_prints_no_warning_under_a_heroku_like_environment(tmp_path):
-    env = heroku_env("web.1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-
-    result = run_command(["python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues" in result.stdout
-
-
-def test_check_deploy_does_warn_without_heroku_so_the_check_above_can_fail():
-    result = run_command(["python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"], clean_env())
-
-    assert result.returncode != 0
-    assert "security.W004" in result.stderr  # no HSTS off Heroku
 
 
 def test_app_json_is_valid_against_herokus_schema():
@@ -147,11 +113,10 @@ def test_requirements_txt_is_the_only_dependency_manifest_the_buildpack_could_pi
 
 def test_installed_packages_are_the_pinned_ones():
     pins = dict(line.split("==") for line in requirement_lines("requirements.txt"))
-    result = subprocess.run([sys.executable, "-m", "pip", "freeze"], capture_output=True, text=True, check=True)
+    # What `pip freeze` lists, read in-process: every distribution on this interpreter's path.
     installed = {
-        line.split("==")[0].lower().replace("_", "-"): line.split("==")[1]
-        for line in result.stdout.splitlines()
-        if "==" in line
+        distribution.metadata["Name"].lower().replace("_", "-"): distribution.version
+        for distribution in importlib.metadata.distributions()
     }
 
     for package, version in pins.items():

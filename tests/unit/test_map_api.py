@@ -1,56 +1,18 @@
-"""GET /api/participants/map/ in-process: GeoJSON, filters, errors, conditional and gzip answers, the cache."""
+"""GET /api/participants/map/ in-process: GeoJSON, filters, errors, conditional and gzip answers, a cache that fails."""
 
 import gzip
-import io
-import json
 import string
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from bahk import backing_services
-from hub import map_cache
-from hub.models import Participant
+from tests.support.map_api import decoded, features, get, names
+from tests.support.participants import add
 from tests.support.servers import free_port
-
-URL = "/api/participants/map/"
-
-
-def get(client, query: str = "", **headers):
-    return client.get(URL, QUERY_STRING=query, headers=headers)
-
-
-def decoded(response) -> dict:
-    body = response.content
-    if response.get("Content-Encoding") == "gzip":
-        body = gzip.decompress(body)
-    return json.loads(body)
-
-
-def features(client, query: str = "") -> list[dict]:
-    response = get(client, query)
-    assert response.status_code == 200, response.content
-    return decoded(response)["features"]
-
-
-def names(client, query: str = "") -> list[str]:
-    return [feature["properties"]["name"] for feature in features(client, query)]
-
-
-def add(name, longitude, latitude, *, is_public=True, city="Lisbon", country="PT"):
-    return Participant.objects.create(
-        name=name, city=city, country=country, longitude=longitude, latitude=latitude, is_public=is_public
-    )
-
-
-@pytest.fixture
-def redis_cache(settings, redis_url):
-    """The production cache: Redis, shared by every process."""
-    settings.CACHES = {"default": backing_services.redis_cache(redis_url)}
 
 
 def test_answers_a_feature_collection_of_public_participants(client, db):
@@ -169,42 +131,6 @@ def test_strong_etag_per_representation_and_304_when_it_matches(client, db):
     assert get(client, **{"If-None-Match": zipped["ETag"]}).status_code == 200
 
 
-def test_a_change_gives_a_new_etag(client, transactional_db, redis_cache):
-    add("Ana", -9.14, 38.72)
-    before = get(client)["ETag"]
-    add("Ben", 13.4, 52.5)
-    assert get(client, **{"If-None-Match": before}).status_code == 200
-
-
-def test_cache_serves_the_stored_body_until_the_data_version_changes(client, transactional_db, redis_cache):
-    ana = add("Ana", -9.14, 38.72)
-    assert names(client) == ["Ana"]
-    # QuerySet.update() sends no signal: the cache, rightly, still answers what it stored...
-    Participant.objects.filter(pk=ana.pk).update(name="Ana Renamed")
-    assert names(client) == ["Ana"]
-    # ...until the code that changed the rows bumps the version, as map_cache asks.
-    map_cache.bump_version()
-    assert names(client) == ["Ana Renamed"]
-
-
-def test_cached_map_is_never_stale_after_save_delete_or_seed(client, transactional_db, redis_cache):
-    ana = add("Ana", -9.14, 38.72)
-    assert names(client) == ["Ana"]
-
-    add("Ben", 13.4, 52.5)
-    assert names(client) == ["Ana", "Ben"]
-
-    ana.name = "Ana Moved"
-    ana.save()
-    assert names(client) == ["Ana Moved", "Ben"]
-
-    ana.delete()
-    assert names(client) == ["Ben"]
-
-    call_command("seed_participants", count=20, seed=3, stdout=io.StringIO())
-    assert len(names(client)) == Participant.objects.filter(is_public=True).count() > 1
-
-
 def test_answers_from_the_database_when_the_cache_is_unreachable(client, db, settings):
     # Nothing listens on this loopback port: every cache call fails as with Redis stopped.
     settings.CACHES = {"default": backing_services.redis_cache(f"redis://127.0.0.1:{free_port()}/0")}
@@ -213,18 +139,6 @@ def test_answers_from_the_database_when_the_cache_is_unreachable(client, db, set
     assert response.status_code == 200
     assert [feature["properties"]["name"] for feature in decoded(response)["features"]] == ["Ana"]
     assert get(client, **{"Accept-Encoding": "gzip", "If-None-Match": response["ETag"]}).status_code == 304
-
-
-def test_answers_when_redis_stops_between_requests(client, transactional_db, settings, redis_server, redis_url):
-    settings.CACHES = {"default": backing_services.redis_cache(redis_url)}
-    add("Ana", -9.14, 38.72)
-    assert names(client) == ["Ana"]
-    redis_server.stop()
-    try:
-        add("Ben", 13.4, 52.5)  # the bump after this commit fails too, without failing the save
-        assert names(client) == ["Ana", "Ben"]
-    finally:
-        redis_server.start()
 
 
 def test_an_unexpected_failure_is_answered_as_json_500(client, db):
