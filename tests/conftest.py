@@ -1,9 +1,10 @@
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
-from tests.support.processes import clean_env, heroku_env, migrate, run_command, start_web
+from tests.support.processes import heroku_env, migrate, start_web
 from tests.support.sentry_sink import SentrySink
 from tests.support.servers import PostgresServer, RedisServer, find_binary
 
@@ -28,13 +29,6 @@ class ExistingPostgres:
 
     def stop(self):
         pass
-
-
-@pytest.fixture(scope="session", autouse=True)
-def collected_static():
-    """Run collectstatic once, as the buildpack does at build time: pages link hashed static files."""
-    result = run_command(["python", "manage.py", "collectstatic", "--noinput"], clean_env())
-    assert result.returncode == 0, result.stderr
 
 
 @pytest.fixture(scope="session")
@@ -112,19 +106,23 @@ def sentry_sink():
 
 
 @pytest.fixture
+def database(tmp_path) -> Path:
+    """The SQLite file every dyno of the test shares."""
+    return tmp_path / "db.sqlite3"
+
+
+@pytest.fixture
 def dyno_values() -> dict[str, str]:
     """What a test module adds to every dyno's environment under dyno_env (REDIS_URL, SENTRY_*): override it there."""
     return {}
 
 
 @pytest.fixture
-def dyno_env(tmp_path, sentry_sink, dyno_values):
+def dyno_env(database, sentry_sink, dyno_values):
     """The environment of any of the app's dynos, by name: one migrated database, one Sentry project (the sink)."""
 
     def env(dyno: str) -> dict[str, str]:
-        return heroku_env(
-            dyno, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SENTRY_DSN=sentry_sink.dsn, **dyno_values
-        )
+        return heroku_env(dyno, DATABASE_URL=f"sqlite:///{database}", SENTRY_DSN=sentry_sink.dsn, **dyno_values)
 
     migrate(env("release.1"))
     return env

@@ -26,12 +26,8 @@ REDRAWN += "s.dataset.bbox !== old }"
 
 
 @pytest.fixture
-def database(tmp_path):
-    return tmp_path / "db.sqlite3"
-
-
-@pytest.fixture
 def web(tmp_path, database, redis_url):
+    """Unlike conftest's web: a laptop's environment (the browser sends Host 127.0.0.1), and no Sentry."""
     env = clean_env(DATABASE_URL=f"sqlite:///{database}", REDIS_URL=redis_url)
     # What Heroku's build does: whitenoise serves Leaflet and the page's files from STATIC_ROOT.
     collected = run_command(["python", "manage.py", "collectstatic", "--noinput"], env)

@@ -6,31 +6,24 @@ import sqlite3
 import pytest
 
 from tests.support.participants import public_in
-from tests.support.processes import HOST, heroku_env, http_get, migrate, run_command, start_web
+from tests.support.processes import HOST, http_get, run_command
 
 STEPS_ON_A_MISS = ["map.cache_lookup", "map.query", "map.serialize", "map.compress", "map.cache_store"]
 
 
 @pytest.fixture
-def database(tmp_path):
-    return tmp_path / "db.sqlite3"
+def dyno_values(redis_url):
+    return {"REDIS_URL": redis_url, "SENTRY_TRACES_SAMPLE_RATE": "1.0"}
 
 
 @pytest.fixture
-def web(tmp_path, database, redis_url, sentry_sink):
-    env = heroku_env(
-        "web.1",
-        DATABASE_URL=f"sqlite:///{database}",
-        REDIS_URL=redis_url,
-        SENTRY_DSN=sentry_sink.dsn,
-        SENTRY_TRACES_SAMPLE_RATE="1.0",
+def dyno_env(dyno_env):
+    """The same dynos, with 300 participants in their database before the web starts."""
+    seeded = run_command(
+        ["python", "manage.py", "seed_participants", "--count", "300", "--seed", "5"], dyno_env("web.1")
     )
-    migrate(env)
-    seeded = run_command(["python", "manage.py", "seed_participants", "--count", "300", "--seed", "5"], env)
     assert seeded.returncode == 0, seeded.stderr
-    process, base_url = start_web(env, tmp_path / "web.log")
-    yield base_url
-    process.stop()
+    return dyno_env
 
 
 def get(base_url, query):

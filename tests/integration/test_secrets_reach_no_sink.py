@@ -16,7 +16,7 @@ import json
 import pytest
 
 from tests.support.calls import Call, burst
-from tests.support.processes import heroku_env, migrate, start_web, start_worker
+from tests.support.processes import start_web, start_worker
 from tests.support.staff import session_cookie
 
 EVERYTHING_ON = {
@@ -30,15 +30,8 @@ secrets = (f"s{n}-Zq7xW2vK9mN4pL8r" for n in itertools.count())
 
 
 @pytest.fixture
-def dyno_env(tmp_path, sentry_sink, redis_url):
-    def env(dyno: str) -> dict[str, str]:
-        return heroku_env(
-            dyno, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", REDIS_URL=redis_url, SENTRY_DSN=sentry_sink.dsn,
-            **EVERYTHING_ON,
-        )  # fmt: skip
-
-    migrate(env("release.1"))
-    return env
+def dyno_values(redis_url):
+    return {"REDIS_URL": redis_url, **EVERYTHING_ON}
 
 
 def leaked(sink, planted: list[str]) -> list[str]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support.processes import HOST, heroku_env, http_get, migrate, start_web
+from tests.support.processes import HOST, http_get
 from tests.support.sentry_sink import tags_of
 from tests.support.staff import session_cookie
 
@@ -10,22 +10,13 @@ COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
 
 
 @pytest.fixture
-def web_env(tmp_path, sentry_sink):
-    env = heroku_env(
-        "web.1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        SENTRY_DSN=sentry_sink.dsn,
-        SENTRY_TRACES_SAMPLE_RATE="1.0",
-    )
-    migrate(env)
-    return env
+def dyno_values():
+    return {"SENTRY_TRACES_SAMPLE_RATE": "1.0"}
 
 
 @pytest.fixture
-def web(web_env, tmp_path):
-    process, base_url = start_web(web_env, tmp_path / "web.log")
-    yield base_url
-    process.stop()
+def web_env(dyno_env):
+    return dyno_env("web.1")
 
 
 def get(base_url, path, **headers):

@@ -8,20 +8,9 @@ from tests.support.staff import session_cookie
 
 
 @pytest.fixture
-def dyno_env(tmp_path, sentry_sink, redis_url):
-    """Environment shared by the app's dynos: one database, one Redis, one Sentry project."""
-
-    def env(dyno: str) -> dict[str, str]:
-        return heroku_env(
-            dyno,
-            DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-            REDIS_URL=redis_url,
-            SENTRY_DSN=sentry_sink.dsn,
-            SENTRY_TRACES_SAMPLE_RATE="1.0",
-        )
-
-    migrate(env("release.1"))
-    return env
+def dyno_values(redis_url):
+    """The app's dynos share one Redis too."""
+    return {"REDIS_URL": redis_url, "SENTRY_TRACES_SAMPLE_RATE": "1.0"}
 
 
 def task_error(sink):
