@@ -10,8 +10,9 @@ DSN_KEY = "5f0e4a1b2c3d4e5f6a7b8c9d0e1f2a3b"  # the public key in SentrySink.dsn
 
 
 @pytest.fixture
-def database(tmp_path):
-    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+def database_url(database):
+    """The test's SQLite database, migrated; each test picks its dyno and its Sentry variables."""
+    url = f"sqlite:///{database}"
     migrate(heroku_env("release.1", DATABASE_URL=url))
     return url
 
@@ -20,8 +21,8 @@ def sentry_check(env):
     return run_command(["python", "manage.py", "sentry_check"], env, timeout=60)
 
 
-def test_sentry_check_from_a_one_off_dyno_sends_events_tagged_run(database, sentry_sink):
-    result = sentry_check(heroku_env("run.1234", DATABASE_URL=database, SENTRY_DSN=sentry_sink.dsn))
+def test_sentry_check_from_a_one_off_dyno_sends_events_tagged_run(database_url, sentry_sink):
+    result = sentry_check(heroku_env("run.1234", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "delivered:   yes" in result.stdout
@@ -35,15 +36,15 @@ def test_sentry_check_from_a_one_off_dyno_sends_events_tagged_run(database, sent
     assert {event["event_id"] for event in events} <= set(result.stdout.replace(",", " ").split())
 
 
-def test_sentry_check_fails_when_sentry_does_not_answer(database, sentry_sink):
+def test_sentry_check_fails_when_sentry_does_not_answer(database_url, sentry_sink):
     sentry_sink.set_mode("503")
-    result = sentry_check(heroku_env("run.1", DATABASE_URL=database, SENTRY_DSN=sentry_sink.dsn))
+    result = sentry_check(heroku_env("run.1", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn))
     assert result.returncode != 0
     assert "not delivered" in result.stderr
 
 
-def test_logger_error_in_a_view_becomes_an_event(database, sentry_sink, tmp_path):
-    env = heroku_env("web.1", DATABASE_URL=database, SENTRY_DSN=sentry_sink.dsn)
+def test_logger_error_in_a_view_becomes_an_event(database_url, sentry_sink, tmp_path):
+    env = heroku_env("web.1", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn)
     web, base_url = start_web(env, tmp_path / "web.log")
     with web:
         cookie = session_cookie(env)
@@ -63,17 +64,17 @@ def test_logger_error_in_a_view_becomes_an_event(database, sentry_sink, tmp_path
     assert record["attributes"]["heroku_release"]["value"] == "v42"
 
 
-def test_no_dsn_means_the_sdk_never_starts(database):
+def test_no_dsn_means_the_sdk_never_starts(database_url):
     probe = (
         "import sentry_sdk, sentry_heroku; print(sentry_heroku.current().enabled, sentry_sdk.get_client().is_active())"
     )
-    result = run_command(["python", "manage.py", "shell", "-c", probe], heroku_env("run.2", DATABASE_URL=database))
+    result = run_command(["python", "manage.py", "shell", "-c", probe], heroku_env("run.2", DATABASE_URL=database_url))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["False", "False"]
 
 
-def test_force_disable_wins_over_a_dsn(database, sentry_sink):
-    env = heroku_env("run.3", DATABASE_URL=database, SENTRY_DSN=sentry_sink.dsn, SENTRY_FORCE_DISABLE="1")
+def test_force_disable_wins_over_a_dsn(database_url, sentry_sink):
+    env = heroku_env("run.3", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn, SENTRY_FORCE_DISABLE="1")
     result = sentry_check(env)
     assert result.returncode != 0
     assert "SENTRY_FORCE_DISABLE" in result.stderr
@@ -93,15 +94,17 @@ def test_force_disable_wins_over_a_dsn(database, sentry_sink):
         ("SENTRY_TRACES_KEEP_SLOW_MS", "slow"),
     ],
 )
-def test_a_bad_sentry_value_stops_the_release_phase_naming_the_variable(database, variable, value):
-    env = heroku_env("release.9", DATABASE_URL=database, **{variable: value})
+def test_a_bad_sentry_value_stops_the_release_phase_naming_the_variable(database_url, variable, value):
+    env = heroku_env("release.9", DATABASE_URL=database_url, **{variable: value})
     result = run_command(["bin/release"], env)
     assert result.returncode == 1
     assert variable in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_a_one_off_command_stopped_with_sigterm_exits_normally_and_sends_its_events(database, sentry_sink, tmp_path):
+def test_a_one_off_command_stopped_with_sigterm_exits_normally_and_sends_its_events(
+    database_url, sentry_sink, tmp_path
+):
     import signal
 
     from tests.support.processes import Process
@@ -110,7 +113,7 @@ def test_a_one_off_command_stopped_with_sigterm_exits_normally_and_sends_its_eve
         "import sentry_sdk, time; sentry_sdk.capture_message('one-off still running'); "
         "print('ready', flush=True); time.sleep(60)"
     )
-    env = heroku_env("run.42", DATABASE_URL=database, SENTRY_DSN=sentry_sink.dsn)
+    env = heroku_env("run.42", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn)
     process = Process(f'python manage.py shell -c "{script}"', env, tmp_path / "run.log")
     sentry_sink.wait_for(lambda s: "ready" in process.output(), what="the command to start")
     process.signal(signal.SIGTERM)
