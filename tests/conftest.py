@@ -10,7 +10,7 @@ from tests.support.servers import PostgresServer, RedisServer, find_binary
 
 
 class ExistingPostgres:
-    """Heroku CI's in-dyno PostgreSQL (DATABASE_URL) where no server binary is installed."""
+    """Heroku CI's in-dyno PostgreSQL, no server binaries: bin/test passes its DATABASE_URL as TEST_DATABASE_URL."""
 
     def __init__(self, url: str):
         self.base_url = url.rsplit("/", 1)[0]
@@ -33,7 +33,7 @@ class ExistingPostgres:
 
 @pytest.fixture(scope="session")
 def postgres():
-    url = os.environ.get("DATABASE_URL", "")
+    url = os.environ.get("TEST_DATABASE_URL", "")
     if not find_binary("initdb") and url.startswith("postgres"):
         yield ExistingPostgres(url)
         return
@@ -50,7 +50,7 @@ def postgres_url(postgres, request) -> str:
 
 
 class ExistingRedis:
-    """Heroku CI's in-dyno Redis (REDIS_URL) where no redis-server binary is installed."""
+    """Heroku CI's in-dyno Redis (bin/test passes its REDIS_URL as TEST_REDIS_URL) without a redis-server binary."""
 
     def __init__(self, url: str):
         self.url = url
@@ -66,7 +66,7 @@ class ExistingRedis:
 
 @pytest.fixture(scope="session")
 def redis_server():
-    url = os.environ.get("REDIS_URL", "")
+    url = os.environ.get("TEST_REDIS_URL", "")
     if not find_binary("redis-server") and url.startswith("redis"):
         yield ExistingRedis(url)
         return
@@ -80,6 +80,17 @@ def redis_url(redis_server) -> str:
     """The session's Redis, emptied for this test."""
     redis_server.client().flushall()
     return redis_server.url
+
+
+# Fixtures that start a server of the test's own (TLS like Heroku Postgres, restarts). Heroku CI's
+# in-dyno add-ons cannot stand in for them, so app.json's test command leaves their tests out.
+OWN_SERVER_FIXTURES = {"heroku_postgres", "heroku_database_url"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if OWN_SERVER_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.own_servers)
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +129,12 @@ def dyno_values() -> dict[str, str]:
 
 
 @pytest.fixture
-def dyno_env(database, sentry_sink, dyno_values):
-    """The environment of any of the app's dynos, by name: one migrated database, one Sentry project (the sink)."""
+def dyno_env(database, redis_url, sentry_sink, dyno_values):
+    """The environment of any of the app's dynos, by name: one migrated database, one Redis, one Sentry project."""
 
     def env(dyno: str) -> dict[str, str]:
-        return heroku_env(dyno, DATABASE_URL=f"sqlite:///{database}", SENTRY_DSN=sentry_sink.dsn, **dyno_values)
+        values = {"DATABASE_URL": f"sqlite:///{database}", "REDIS_URL": redis_url, "SENTRY_DSN": sentry_sink.dsn}
+        return heroku_env(dyno, **(values | dyno_values))
 
     migrate(env("release.1"))
     return env

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.support.processes import clean_env, run_command
+from tests.support.processes import DYNO_ADDONS, clean_env, migrate, run_command
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -8,3 +8,13 @@ def collected_static():
     """Run collectstatic once, as the buildpack does at build time: pages link hashed static files."""
     result = run_command(["python", "manage.py", "collectstatic", "--noinput"], clean_env())
     assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dyno_addons(redis_server, tmp_path_factory):
+    """The add-ons of every dyno a test starts without its own: the session's Redis, a migrated SQLite file."""
+    DYNO_ADDONS["DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('dynos') / 'db.sqlite3'}"
+    DYNO_ADDONS["REDIS_URL"] = redis_server.url
+    migrate(clean_env(**DYNO_ADDONS))
+    yield DYNO_ADDONS
+    DYNO_ADDONS.clear()

@@ -9,8 +9,10 @@ import urllib.request
 from pathlib import Path
 
 from tests.support.servers import free_port, wait_until
+from tests.support.slug import slug_bin
 
 ROOT = Path(__file__).resolve().parents[2]
+# The development venv's tools (sentry-cli), for tests that compare against them.
 VENV_BIN = Path(sys.executable).parent
 
 # A value check --deploy accepts: long, varied, not "django-insecure-".
@@ -28,20 +30,31 @@ def procfile_command(process_type: str) -> str:
     return procfile()[process_type]
 
 
+# The add-ons every simulated dyno has, as a dyno refuses to start without them:
+# heroku_env() gives each dyno these unless the test gives its own.
+# tests/integration/conftest.py points them at the session's servers.
+DYNO_ADDONS: dict[str, str] = {}
+
+
 def clean_env(**values: str) -> dict[str, str]:
-    """A dyno's environment: nothing inherited from the test run but PATH and HOME."""
+    """A dyno's environment: the slug's Python first on PATH, and nothing else inherited from the test run.
+
+    PATH (for bash and the like), HOME, and LD_LIBRARY_PATH, which Heroku's Python needs to start at all.
+    """
     env = {
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{slug_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": os.environ.get("HOME", "/tmp"),
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "1",
     }
+    if "LD_LIBRARY_PATH" in os.environ:
+        env["LD_LIBRARY_PATH"] = os.environ["LD_LIBRARY_PATH"]
     env.update(values)
     return env
 
 
 def heroku_env(dyno: str, **values: str) -> dict[str, str]:
-    """What a dyno sees with the runtime-dyno-metadata labs feature on; values override any of it."""
+    """What a dyno sees with its add-ons and the runtime-dyno-metadata labs feature on; values override any of it."""
     metadata = {
         "DYNO": dyno,
         "HEROKU_APP_NAME": "bahk-test",
@@ -54,7 +67,7 @@ def heroku_env(dyno: str, **values: str) -> dict[str, str]:
         "HEROKU_APP_DEFAULT_DOMAIN_NAME": HOST,
         "DJANGO_SECRET_KEY": SECRET_KEY,
     }
-    return clean_env(**(metadata | values))
+    return clean_env(**(metadata | DYNO_ADDONS | values))
 
 
 class Process:

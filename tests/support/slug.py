@@ -1,0 +1,61 @@
+"""The slug as Heroku's Python buildpack builds it: requirements.txt alone, in a virtualenv of its own.
+
+Every test that starts a Procfile command (web, worker, release) or a one-off
+manage.py runs it from here, never from the development venv: the test tools
+there pull in packages production lacks. (kombu's Redis transport imports
+packaging, which only pytest had brought in: the worker dyno crashed at boot
+on Heroku while every test passed.) pytest stays in the development venv and
+drives these processes from outside.
+
+It is built once per hash of requirements.txt and .python-version, with the
+Python the development venv was made from, and reused across runs. On
+Heroku CI the Python running the tests is the slug: its build installed the
+app's packages, and requirements-test.txt beside them.
+"""
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SLUGS = ROOT / ".slug"
+BUILT = ".built"
+
+
+def slug_key() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", ".python-version"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def slug_bin() -> Path:
+    """The bin folder of the slug's Python (python, gunicorn, celery), built on first use."""
+    if os.environ.get("HEROKU_TEST_RUN_ID"):
+        return Path(sys.executable).parent
+    venv = SLUGS / slug_key()
+    if not (venv / BUILT).exists():
+        SLUGS.mkdir(exist_ok=True)
+        # Two test runs at once (two worktrees, bin/test and a bench) build it once.
+        with open(SLUGS / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (venv / BUILT).exists():
+                build(venv)
+    return venv / "bin"
+
+
+def build(venv: Path) -> None:
+    for stale in SLUGS.iterdir():
+        if stale.is_dir():
+            shutil.rmtree(stale)
+    subprocess.run([sys._base_executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-r", ROOT / "requirements.txt"],
+        check=True,
+    )  # fmt: skip
+    (venv / BUILT).write_text(slug_key())
