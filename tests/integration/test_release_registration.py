@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from sentry_heroku.release import git_commit, release_name
-from tests.support.processes import HOST, VENV_BIN, clean_env, heroku_env, run_command
+from tests.support.processes import DYNO_ADDONS, HOST, ROOT, VENV_BIN, clean_env, heroku_env, run_command
 from tests.support.sentry_api import BLACK_HOLE, Scripted, SentryAPI
 from tests.support.sentry_sink import tags_of
 from tests.support.servers import free_port
@@ -128,15 +128,9 @@ def test_a_repository_sentry_does_not_know_is_named_in_the_warning(api):
 
 
 def env_without_metadata(api, **values: str) -> dict[str, str]:
-    """A release dyno before `heroku labs:enable runtime-dyno-metadata`: DYNO only, no HEROKU_* variables."""
-    return clean_env(
-        DYNO="release.7",
-        DJANGO_SECRET_KEY="test-only-secret-key-long-enough-for-checks-0123456789",
-        SENTRY_AUTH_TOKEN=TOKEN,
-        SENTRY_ORG="acme",
-        SENTRY_PROJECT="web",
-        SENTRY_URL=api.url,
-        **values,
+    """A release dyno before `heroku labs:enable runtime-dyno-metadata`: DYNO and the add-ons, no HEROKU_* variables."""
+    return bare_env(
+        DYNO="release.7", SENTRY_AUTH_TOKEN=TOKEN, SENTRY_ORG="acme", SENTRY_PROJECT="web", SENTRY_URL=api.url, **values
     )
 
 
@@ -282,7 +276,10 @@ def test_the_token_never_appears_even_when_sentry_echoes_it(api):
 
 
 def bare_env(**values: str) -> dict[str, str]:
-    return clean_env(DJANGO_SECRET_KEY="test-only-secret-key-long-enough-for-checks-0123456789", **values)
+    """A dyno with its add-ons and no dyno metadata."""
+    return clean_env(
+        DJANGO_SECRET_KEY="test-only-secret-key-long-enough-for-checks-0123456789", **(DYNO_ADDONS | values)
+    )
 
 
 @pytest.mark.parametrize(
@@ -306,7 +303,9 @@ def test_the_registered_release_is_the_one_the_sdk_puts_on_events(api, sentry_si
         SENTRY_DSN=sentry_sink.dsn,
         **names,
     )
-    expected = release_name(env)
+    if not names and not (ROOT / ".git").exists():
+        pytest.skip("a build without .git (Heroku CI's) has no checkout to name a release by: test_post_compile.py")
+    expected = release_name(env, recorded=lambda: "")
     assert expected
     if not names:
         assert expected == git_commit()

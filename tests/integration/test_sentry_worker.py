@@ -45,7 +45,11 @@ def test_worker_error_is_tagged_with_worker_dyno_and_continues_the_request_trace
 
 
 def test_worker_error_arrives_with_the_filesystem_broker_too(tmp_path, sentry_sink):
-    env = heroku_env("worker.2", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SENTRY_DSN=sentry_sink.dsn)
+    # bin/dev's worker: a dyno name without REDIS_URL, which only a local run allows.
+    env = heroku_env(
+        "worker.2", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SENTRY_DSN=sentry_sink.dsn, LOCAL_DYNO="1"
+    )
+    del env["REDIS_URL"]
     migrate(env)
     with start_worker(env, tmp_path / "worker.log"):
         from tests.support.processes import run_command

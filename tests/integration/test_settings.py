@@ -38,6 +38,14 @@ else:
 """
 
 
+# For environments built when the tests are collected, before the session's add-ons exist: settings are
+# read here, never connected, so any well-formed add-on URLs let a dyno's settings load.
+ADDONS = {
+    "DATABASE_URL": "postgres://app:password@ec2-5-6-7-8.compute-1.amazonaws.com:5432/d1a2b3",
+    "REDIS_URL": "redis://:password@ec2-1-2-3-4.compute-1.amazonaws.com:6379",
+}
+
+
 def settings_under(env: dict[str, str]) -> dict:
     """Every setting settings.py chose under this environment, or {"error": message}."""
     result = subprocess.run(
@@ -137,7 +145,7 @@ def test_bin_dev_dyno_names_do_not_make_a_laptop_heroku():
         (clean_env(DJANGO_DEBUG="1"), True),
         (clean_env(DJANGO_DEBUG="true"), True),
         (clean_env(DJANGO_DEBUG="0"), False),
-        (heroku_env("web.1", DJANGO_DEBUG=""), False),
+        (heroku_env("web.1", **ADDONS, DJANGO_DEBUG=""), False),
     ],
     ids=["unset", "1", "true", "0", "heroku-empty"],
 )
@@ -181,11 +189,11 @@ def test_database_url_off_heroku_does_not_require_tls():
 @pytest.mark.parametrize(
     ("env", "hosts"),
     [
-        (heroku_env("web.1"), [".herokuapp.com", HOST]),
-        (heroku_env("web.1", HEROKU_APP_DEFAULT_DOMAIN_NAME=""), [".herokuapp.com"]),
-        (heroku_env("web.1", DJANGO_ALLOWED_HOSTS="bahk.example.com"), ["bahk.example.com"]),
+        (heroku_env("web.1", **ADDONS), [".herokuapp.com", HOST]),
+        (heroku_env("web.1", **ADDONS, HEROKU_APP_DEFAULT_DOMAIN_NAME=""), [".herokuapp.com"]),
+        (heroku_env("web.1", **ADDONS, DJANGO_ALLOWED_HOSTS="bahk.example.com"), ["bahk.example.com"]),
         (
-            heroku_env("web.1", DJANGO_ALLOWED_HOSTS=f"bahk.example.com, {HOST}"),
+            heroku_env("web.1", **ADDONS, DJANGO_ALLOWED_HOSTS=f"bahk.example.com, {HOST}"),
             ["bahk.example.com", HOST],
         ),
         (clean_env(DJANGO_ALLOWED_HOSTS="dev.test"), ["dev.test"]),
