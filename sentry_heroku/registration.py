@@ -2,7 +2,7 @@
 
 The requests are the ones sentry-cli sends for `releases new`, `releases
 set-commits --commit REPO@SHA`, `releases finalize` and `deploys new`
-(tests/test_release_registration.py runs both against one recording server),
+(tests/integration/test_release_registration.py runs both against one recording server),
 made with the standard library so the slug needs no extra binary.
 
 Every request shares one deadline, SENTRY_RELEASE_TIMEOUT from the start of
