@@ -1,11 +1,12 @@
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
-from tests.processes import clean_env, run_command
-from tests.sentry_sink import SentrySink
-from tests.servers import PostgresServer, RedisServer, find_binary
+from tests.support.processes import heroku_env, migrate, start_web
+from tests.support.sentry_sink import SentrySink
+from tests.support.servers import PostgresServer, RedisServer, find_binary
 
 
 class ExistingPostgres:
@@ -28,13 +29,6 @@ class ExistingPostgres:
 
     def stop(self):
         pass
-
-
-@pytest.fixture(scope="session", autouse=True)
-def collected_static():
-    """Run collectstatic once, as the buildpack does at build time: pages link hashed static files."""
-    result = run_command(["python", "manage.py", "collectstatic", "--noinput"], clean_env())
-    assert result.returncode == 0, result.stderr
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +82,55 @@ def redis_url(redis_server) -> str:
     return redis_server.url
 
 
+@pytest.fixture(scope="module")
+def heroku_postgres():
+    """A PostgreSQL of the module's own that speaks TLS: a dyno's settings require it, and a test may restart it."""
+    server = PostgresServer().start()
+    try:
+        yield server.enable_tls()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def heroku_database_url(heroku_postgres, request) -> str:
+    """A new, empty database on that server for this test."""
+    return heroku_postgres.create_database("f_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16])
+
+
 @pytest.fixture
 def sentry_sink():
     sink = SentrySink().start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def database(tmp_path) -> Path:
+    """The SQLite file every dyno of the test shares."""
+    return tmp_path / "db.sqlite3"
+
+
+@pytest.fixture
+def dyno_values() -> dict[str, str]:
+    """What a test module adds to every dyno's environment under dyno_env (REDIS_URL, SENTRY_*): override it there."""
+    return {}
+
+
+@pytest.fixture
+def dyno_env(database, sentry_sink, dyno_values):
+    """The environment of any of the app's dynos, by name: one migrated database, one Sentry project (the sink)."""
+
+    def env(dyno: str) -> dict[str, str]:
+        return heroku_env(dyno, DATABASE_URL=f"sqlite:///{database}", SENTRY_DSN=sentry_sink.dsn, **dyno_values)
+
+    migrate(env("release.1"))
+    return env
+
+
+@pytest.fixture
+def web(dyno_env, tmp_path):
+    """The Procfile's web line under dyno_env("web.1"), stopped after the test; its base URL."""
+    process, base_url = start_web(dyno_env("web.1"), tmp_path / "web.log")
+    yield base_url
+    process.stop()

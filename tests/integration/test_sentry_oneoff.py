@@ -1,0 +1,124 @@
+"""Sentry from one-off dynos (heroku run) and from logging; and when Sentry is off."""
+
+import pytest
+
+from tests.support.processes import HOST, heroku_env, http_get, migrate, run_command, start_web
+from tests.support.sentry_sink import settle, tags_of
+from tests.support.staff import session_cookie
+
+DSN_KEY = "5f0e4a1b2c3d4e5f6a7b8c9d0e1f2a3b"  # the public key in SentrySink.dsn
+
+
+@pytest.fixture
+def database_url(database):
+    """The test's SQLite database, migrated; each test picks its dyno and its Sentry variables."""
+    url = f"sqlite:///{database}"
+    migrate(heroku_env("release.1", DATABASE_URL=url))
+    return url
+
+
+def sentry_check(env):
+    return run_command(["python", "manage.py", "sentry_check"], env, timeout=60)
+
+
+def test_sentry_check_from_a_one_off_dyno_sends_events_tagged_run(database_url, sentry_sink):
+    result = sentry_check(heroku_env("run.1234", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "delivered:   yes" in result.stdout
+    assert "dyno=run.1234" in result.stdout
+    assert DSN_KEY not in result.stdout + result.stderr
+    events = sentry_sink.wait_for(lambda s: len(s.events()) >= 2 and s.events(), what="two test events")
+    for event in events:
+        assert tags_of(event)["dyno_type"] == "run"
+        assert tags_of(event)["dyno"] == "run.1234"
+        assert event["server_name"] == "run.1234"
+    assert {event["event_id"] for event in events} <= set(result.stdout.replace(",", " ").split())
+
+
+def test_sentry_check_fails_when_sentry_does_not_answer(database_url, sentry_sink):
+    sentry_sink.set_mode("503")
+    result = sentry_check(heroku_env("run.1", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn))
+    assert result.returncode != 0
+    assert "not delivered" in result.stderr
+
+
+def test_logger_error_in_a_view_becomes_an_event(database_url, sentry_sink, tmp_path):
+    env = heroku_env("web.1", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn)
+    web, base_url = start_web(env, tmp_path / "web.log")
+    with web:
+        cookie = session_cookie(env)
+        status, _, _ = http_get(base_url + "/api/sentry-debug/?log=true", {"Host": HOST, "Cookie": cookie})
+        assert status == 200
+        event = sentry_sink.wait_for(
+            lambda s: next((e for e in s.events() if "logged on purpose" in str(e.get("logentry"))), None),
+            what="the logged error",
+        )
+    assert event["level"] == "error"
+    assert tags_of(event)["dyno"] == "web.1"
+    # The same record as a Sentry log, with the dyno as an attribute to filter by.
+    record = sentry_sink.wait_for(
+        lambda s: next((r for r in s.logs() if "logged on purpose" in r.get("body", "")), None), what="the log"
+    )
+    assert record["attributes"]["dyno"]["value"] == "web.1"
+    assert record["attributes"]["heroku_release"]["value"] == "v42"
+
+
+def test_no_dsn_means_the_sdk_never_starts(database_url):
+    probe = (
+        "import sentry_sdk, sentry_heroku; print(sentry_heroku.current().enabled, sentry_sdk.get_client().is_active())"
+    )
+    result = run_command(["python", "manage.py", "shell", "-c", probe], heroku_env("run.2", DATABASE_URL=database_url))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_force_disable_wins_over_a_dsn(database_url, sentry_sink):
+    env = heroku_env("run.3", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn, SENTRY_FORCE_DISABLE="1")
+    result = sentry_check(env)
+    assert result.returncode != 0
+    assert "SENTRY_FORCE_DISABLE" in result.stderr
+    settle()
+    assert sentry_sink.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SENTRY_DSN", "not-a-dsn"),
+        ("SENTRY_TRACES_SAMPLE_RATE", "1.5"),
+        ("SENTRY_SAMPLE_RATE", "often"),
+        ("SENTRY_PROFILES_SAMPLE_RATE", "-1"),
+        ("SENTRY_REQUEST_BODIES", "huge"),
+        ("SENTRY_MAX_BREADCRUMBS", "many"),
+        ("SENTRY_TRACES_KEEP_SLOW_MS", "slow"),
+    ],
+)
+def test_a_bad_sentry_value_stops_the_release_phase_naming_the_variable(database_url, variable, value):
+    env = heroku_env("release.9", DATABASE_URL=database_url, **{variable: value})
+    result = run_command(["bin/release"], env)
+    assert result.returncode == 1
+    assert variable in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_one_off_command_stopped_with_sigterm_exits_normally_and_sends_its_events(
+    database_url, sentry_sink, tmp_path
+):
+    import signal
+
+    from tests.support.processes import Process
+
+    script = (
+        "import sentry_sdk, time; sentry_sdk.capture_message('one-off still running'); "
+        "print('ready', flush=True); time.sleep(60)"
+    )
+    env = heroku_env("run.42", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn)
+    process = Process(f'python manage.py shell -c "{script}"', env, tmp_path / "run.log")
+    sentry_sink.wait_for(lambda s: "ready" in process.output(), what="the command to start")
+    process.signal(signal.SIGTERM)
+    # 143 = 128 + SIGTERM through sys.exit (atexit runs, Sentry flushes); killed by the signal would be -15.
+    assert process.wait(timeout=30) == 143
+    process.stop()
+    event = sentry_sink.wait_for(lambda s: next(iter(s.events()), None), what="the one-off's event")
+    assert tags_of(event)["dyno"] == "run.42"

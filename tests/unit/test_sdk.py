@@ -1,0 +1,99 @@
+"""What sentry_heroku/sdk.py hands the SDK: data collection options, dyno tags and context, before_send."""
+
+import sys
+
+import pytest
+from django.db import IntegrityError
+
+from sentry_heroku.config import SentryConfig
+from sentry_heroku.dyno import Dyno, read_dyno
+from sentry_heroku.sdk import before_send, data_collection, dyno_tags, heroku_context
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, {"user_info": False, "http_bodies": ["incoming_request"], "stack_frame_variables": True}),
+        ({"SENTRY_SEND_DEFAULT_PII": "1"}, {"user_info": True}),
+        ({"SENTRY_REQUEST_BODIES": "never"}, {"http_bodies": []}),
+        ({"SENTRY_REQUEST_BODIES": "always"}, {"http_bodies": ["incoming_request"]}),
+        ({"SENTRY_WITH_LOCALS": "0"}, {"stack_frame_variables": False}),
+    ],
+    ids=["defaults", "pii", "bodies-never", "bodies-always", "no-locals"],
+)
+def test_data_collection_follows_the_variables(environ, expected, sentry_config):
+    collected = data_collection(sentry_config(**environ))
+    assert {key: collected[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "address_headers_sent"),
+    [
+        ({}, False),
+        ({"SENTRY_SEND_DEFAULT_PII": "1"}, False),
+        ({"SENTRY_SEND_DEFAULT_PII": "1", "SENTRY_SCRUB_IP_ADDRESS": "0"}, True),
+    ],
+)
+def test_address_headers_are_denied_unless_pii_is_on_and_ip_scrubbing_off(environ, address_headers_sent, sentry_config):
+    terms = data_collection(sentry_config(**environ))["http_headers"]["request"]["terms"]
+    assert ("forwarded" not in terms) is address_headers_sent
+
+
+@pytest.mark.parametrize(
+    ("dyno", "expected"),
+    [
+        (Dyno(name="web.2", process_type="web", app_name="bahk", release_version="v42"),
+         {"dyno": "web.2", "dyno_type": "web", "heroku_app": "bahk", "heroku_release": "v42"}),
+        (Dyno(name="worker.1", process_type="worker"), {"dyno": "worker.1", "dyno_type": "worker"}),
+        (Dyno(), {}),
+    ],
+    ids=["metadata-on", "metadata-off", "not-a-dyno"],
+)  # fmt: skip
+def test_dyno_tags_omit_empty_values(dyno, expected):
+    assert dyno_tags(dyno) == expected
+
+
+def test_heroku_context_says_how_to_turn_metadata_on():
+    context = heroku_context(Dyno(name="web.1", process_type="web"))
+    assert context == {"metadata": "off (heroku labs:enable runtime-dyno-metadata)"}
+
+
+def test_heroku_context_carries_the_rest_of_the_metadata():
+    dyno = read_dyno(
+        {
+            "DYNO": "web.1",
+            "HEROKU_APP_NAME": "bahk",
+            "HEROKU_APP_ID": "app-id",
+            "HEROKU_DYNO_ID": "dyno-id",
+            "HEROKU_RELEASE_VERSION": "v42",
+            "HEROKU_RELEASE_CREATED_AT": "2026-11-20T10:15:42Z",
+            "HEROKU_SLUG_COMMIT": "2c3a0b2",
+            "HEROKU_SLUG_DESCRIPTION": "Deploy 2c3a0b2",
+        }
+    )
+    assert heroku_context(dyno) == {
+        "app_id": "app-id",
+        "dyno_id": "dyno-id",
+        "release_created_at": "2026-11-20T10:15:42Z",
+        "commit": "2c3a0b2",
+        "slug_description": "Deploy 2c3a0b2",
+        "metadata": "on",
+    }
+
+
+def exc_info(error: BaseException):
+    try:
+        raise error
+    except BaseException:
+        return sys.exc_info()
+
+
+def test_before_send_puts_the_fingerprint_on_the_event():
+    error = IntegrityError('duplicate key value violates unique constraint "auth_user_username_key"')
+    event = before_send(SentryConfig())({"exception": {"values": []}}, {"exc_info": exc_info(error)})
+    assert event["fingerprint"] == ["database-integrity-error", "auth_user_username_key"]
+
+
+def test_before_send_leaves_other_errors_to_default_grouping():
+    event = before_send(SentryConfig())({"exception": {"values": []}}, {"exc_info": exc_info(KeyError("x"))})
+    assert "fingerprint" not in event
