@@ -1,4 +1,4 @@
-"""The fault cases of tests/test_faults_*.py, held under sustained load: what a bad day costs, in figures.
+"""The fault cases of tests/integration/test_faults_*.py, held under sustained load: what a bad day costs, in figures.
 
 Every case runs the Procfile's own processes (web with WEB_CONCURRENCY=2,
 worker with its Procfile line) on a TLS PostgreSQL with 10,000 participants,
@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import psycopg
+
+from bench import save, wrk
 from tests.support.broker import enqueue
 from tests.support.calls import Call, send
 from tests.support.processes import HOST, children, heroku_env, migrate, rss_kb, run_command, start_web, start_worker
@@ -35,8 +37,6 @@ from tests.support.raw_http import crafted, exchange, status_of
 from tests.support.sentry_sink import SentrySink, tags_of
 from tests.support.servers import PostgresServer, RedisServer, wait_until
 from tests.support.staff import session_cookie
-
-from bench import save, wrk
 
 PARTICIPANTS = 10_000
 CONNECTIONS = 8

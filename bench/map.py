@@ -34,11 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import cpu, save
 from tests.support.processes import Process, clean_env, http_get, migrate, run_command, start_web
 from tests.support.sentry_sink import SentrySink
 from tests.support.servers import PostgresServer, RedisServer, free_port, wait_until
-
-from bench import cpu, save
 
 MAP_PATH = "/api/participants/map/?bbox=-180,-90,180,90"
 GZIP = {"Accept-Encoding": "gzip"}

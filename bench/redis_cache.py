@@ -17,9 +17,8 @@ import statistics
 import sys
 import time
 
-from tests.support.servers import RedisServer
-
 from bench import save
+from tests.support.servers import RedisServer
 
 VALUE = {"participants": [{"id": number, "lat": 52.0, "lon": 4.3} for number in range(20)]}
 CALLS = {

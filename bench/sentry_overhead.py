@@ -31,11 +31,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import build, cpu, save, wrk
 from tests.support.processes import HOST, heroku_env, migrate, start_web
 from tests.support.sentry_sink import SentrySink
 from tests.support.servers import RedisServer
-
-from bench import build, cpu, save, wrk
 
 REQUESTS = {"cache hit": "/bench/cached/", "admin login page": "/admin/login/"}
 CHEAP = "cache hit"

@@ -26,11 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support.processes import HOST, heroku_env, migrate
-from tests.support.servers import RedisServer
-
 from bench import ROOT, build
 from bench.sentry_overhead import CONFIGS_BY_NAME, REQUESTS, VARIANT
+from tests.support.processes import HOST, heroku_env, migrate
+from tests.support.servers import RedisServer
 
 BATCH = 100
 SINK = (

@@ -32,10 +32,9 @@ import threading
 import time
 from pathlib import Path
 
+from bench import build, save
 from tests.support.processes import HOST, Process, children, clean_env, heroku_env, migrate, procfile_command
 from tests.support.servers import PostgresServer, free_port
-
-from bench import build, save
 
 PATHS = ("/health/", "/admin/login/")
 CLIENT_THREADS = 4

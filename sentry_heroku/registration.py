@@ -2,8 +2,9 @@
 
 The requests are the ones sentry-cli sends for `releases new`, `releases
 set-commits --commit REPO@SHA`, `releases finalize` and `deploys new`
-(tests/test_release_registration.py runs both against one recording server),
-made with the standard library so the slug needs no extra binary.
+(tests/integration/test_release_registration.py runs both against one
+recording server), made with the standard library so the slug needs no
+extra binary.
 
 Why not run the official sentry-cli here: Heroku's release phase holds the
 deploy until it exits, so it must be bounded, and a Sentry outage must not
