@@ -2,34 +2,23 @@
 
 Both backends run the same calls in this process against the same local
 Redis; CPU time (process_time) per call is the figure that matters, since the
-round trip to Redis is the same for both. Each backend runs ROUNDS rounds in
-turn and the fastest round is kept: other processes only ever add time.
+round trip to Redis is the same for both. The backends take turns call by
+call in every round, and each figure is the median over the rounds, as
+bench/cpu.py does for the web process.
 
-    .venv/bin/python bench/redis_cache.py [--calls 5000] [--rounds 5]
+    .venv/bin/python -m bench.redis_cache [--calls 5000] [--rounds 5]
 
 Prints one table and writes bench/results/redis_cache.json.
 """
 
 import argparse
-import json
 import os
+import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bahk.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.cache.backends.redis import RedisCache as DjangoRedisCache  # noqa: E402
-
-from bahk import backing_services  # noqa: E402
-from bahk.redis_cache import RedisCache  # noqa: E402
-from tests.servers import RedisServer  # noqa: E402
+from bench import save
+from tests.support.servers import RedisServer
 
 VALUE = {"participants": [{"id": number, "lat": 52.0, "lon": 4.3} for number in range(20)]}
 CALLS = {
@@ -53,6 +42,14 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bahk.settings")
+    import django
+
+    django.setup()
+    from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+
+    from bahk import backing_services
+    from bahk.redis_cache import RedisCache
 
     redis = RedisServer().start()
     try:
@@ -65,36 +62,38 @@ def main() -> int:
         for cache in backends.values():
             cache.set("bench:value", VALUE, 60)
             per_call(cache, CALLS["get (hit)"], 500)  # connect and warm up
-        best: dict[str, dict[str, tuple[float, float]]] = {name: {} for name in backends}
-        for _ in range(args.rounds):
+        rounds: dict[str, dict[str, list[tuple[float, float]]]] = {
+            name: {call_name: [] for call_name in CALLS} for name in backends
+        }
+        for round_number in range(args.rounds):
+            # Every other round backwards, so slow drift in the machine's load favours neither backend.
+            order = list(backends) if round_number % 2 == 0 else list(backends)[::-1]
             for call_name, call in CALLS.items():
-                for name, cache in backends.items():
-                    measured = per_call(cache, call, args.calls)
-                    kept = best[name].get(call_name)
-                    if kept is None or measured[0] < kept[0]:
-                        best[name][call_name] = measured
+                for name in order:
+                    rounds[name][call_name].append(per_call(backends[name], call, args.calls))
     finally:
         redis.stop()
 
+    medians = {
+        name: {
+            call_name: {
+                "cpu_us": statistics.median(cpu for cpu, _ in measured),
+                "wall_us": statistics.median(wall for _, wall in measured),
+                "cpu_us_per_round": [cpu for cpu, _ in measured],
+            }
+            for call_name, measured in calls.items()
+        }
+        for name, calls in rounds.items()
+    }
     print(f"{'call':<20}{'backend':<22}{'CPU µs/call':>12}{'wall µs/call':>14}")
     print("-" * 68)
     for call_name in CALLS:
         for name in backends:
-            cpu, wall = best[name][call_name]
-            print(f"{call_name:<20}{name:<22}{cpu:>12.0f}{wall:>14.0f}")
-    print(f"\n{args.calls} calls per round, best of {args.rounds} rounds; load average {os.getloadavg()[0]:.2f}")
-
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    (results / "redis_cache.json").write_text(
-        json.dumps(
-            {
-                name: {call: {"cpu_us": c, "wall_us": w} for call, (c, w) in calls.items()}
-                for name, calls in best.items()
-            },
-            indent=2,
-        )
-    )
+            figure = medians[name][call_name]
+            print(f"{call_name:<20}{name:<22}{figure['cpu_us']:>12.0f}{figure['wall_us']:>14.0f}")
+    load_average = os.getloadavg()[0]
+    print(f"\n{args.calls} calls per round, median of {args.rounds} rounds; load average {load_average:.2f}")
+    save("redis_cache", {"calls_per_round": args.calls, "load_average": load_average, "backends": medians})
     return 0
 
 

@@ -3,9 +3,10 @@
 The Django WSGI application is called directly (no gunicorn, no sockets) on
 the same settings, database, Redis and request as the overhead bench, so the
 CPU it reports is the app's and the SDK's alone. The sink runs in a child
-process, so its parsing is not counted; the SDK's sender thread is.
+process, so its parsing is not counted; the SDK's sender thread is. The
+figure is the median CPU per request over batches of BATCH requests.
 
-    .venv/bin/python bench/sentry_profile.py CONFIG [--request "cache hit"] [--variant NAME] [--profile]
+    .venv/bin/python -m bench.sentry_profile CONFIG [--request "cache hit"] [--variant NAME] [--profile]
 
 CONFIG is a configuration of the overhead bench (off, errors, default, full,
 tail, bare-errors, bare-0.1, bare-1.0) or "variant" with --variant NAME.
@@ -25,16 +26,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.sentry_overhead import CONFIGS_BY_NAME, HOST, REQUESTS, VARIANT  # noqa: E402
-from tests.processes import heroku_env, migrate  # noqa: E402
-from tests.servers import RedisServer  # noqa: E402
+from bench import ROOT, build
+from bench.sentry_overhead import CONFIGS_BY_NAME, REQUESTS, VARIANT
+from tests.support.processes import HOST, heroku_env, migrate
+from tests.support.servers import RedisServer
 
 BATCH = 100
 SINK = (
-    "import sys; from tests.sentry_sink import SentrySink; "
+    "import sys; from tests.support.sentry_sink import SentrySink; "
     "print(SentrySink().start().dsn, flush=True); sys.stdin.read()"
 )
 
@@ -101,19 +100,17 @@ def main() -> int:
             settings, values = config.settings, config.env
         env = heroku_env(
             "web.1",
-            HEROKU_APP_DEFAULT_DOMAIN_NAME=HOST,
             DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
             REDIS_URL=redis.url,
             DJANGO_SETTINGS_MODULE=settings,
         )
-        migrate(env | {"DJANGO_SETTINGS_MODULE": "bench.sentry_settings"})
+        build(env)
+        migrate(env | {"DJANGO_SETTINGS_MODULE": "bench.shims.sentry_settings"})
         env |= {name: value.format(dsn=dsn) for name, value in values.items()}
         env |= dict(pair.split("=", 1) for pair in args.set)
         os.environ.clear()
         os.environ.update(env)
 
-        # tests.servers imported pytest, and the project's settings keep Sentry off under pytest.
-        sys.modules.pop("pytest", None)
         from bahk.wsgi import application
 
         path = REQUESTS[args.request]
@@ -122,7 +119,6 @@ def main() -> int:
         profiler = cProfile.Profile(time.process_time) if args.profile else None
         if profiler:
             profiler.enable()
-        # Other processes on the machine only ever add time: the fastest batches are the app's own cost.
         batches = []
         for _ in range(args.count // BATCH):
             started = time.process_time()
@@ -137,17 +133,16 @@ def main() -> int:
         sentry_sdk.flush(timeout=10)
         flush_ms = (time.process_time() - started) * 1000 / args.count
         sentry_sdk.get_client().close()
-        batches.sort()
         print(
             f"{args.config} {args.variant or ''} {' '.join(args.set)} {args.request}: "
-            f"{statistics.mean(batches[: len(batches) // 4]):.3f} ms CPU/request (fastest quarter of batches), "
-            f"median {statistics.median(batches):.3f}, flush {flush_ms:.3f}"
+            f"{statistics.median(batches):.3f} ms CPU/request (median of {len(batches)} batches of {BATCH}, "
+            f"{min(batches):.3f}-{max(batches):.3f}), flush {flush_ms:.3f}"
         )
         if profiler:
             stats = pstats.Stats(profiler)
             if args.dump:
                 stats.dump_stats(args.dump)
-            stats.sort_stats("cumulative").print_stats(r"sentry_sdk|bahk", 45)
+            stats.sort_stats("cumulative").print_stats(r"sentry_sdk|sentry_heroku|bahk", 45)
             stats.sort_stats("tottime").print_stats(30)
     return 0
 

@@ -14,14 +14,13 @@ environment, and measures:
 Targets from issue 2: first request within 3 s of starting (Heroku allows 60 s
 before R10); one worker under 120 MB RSS, so two fit a 512 MB basic dyno.
 
-    .venv/bin/python bench/startup.py [--requests 2000] [--starts 5] [--concurrency 1,2] [--database sqlite|postgres]
+    .venv/bin/python -m bench.startup [--requests 2000] [--starts 5] [--concurrency 1,2] [--database sqlite|postgres]
 
 Prints one table and writes bench/results/startup-DATABASE.json.
 """
 
 import argparse
 import http.client
-import json
 import os
 import platform
 import shutil
@@ -33,14 +32,10 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench import build, save
+from tests.support.processes import HOST, Process, children, clean_env, heroku_env, migrate, procfile_command
+from tests.support.servers import PostgresServer, free_port
 
-from tests.processes import Process, clean_env, heroku_env, migrate, procfile_command  # noqa: E402
-from tests.servers import PostgresServer, free_port  # noqa: E402
-
-RESULTS = ROOT / "bench" / "results"
-HOST = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
 PATHS = ("/health/", "/admin/login/")
 CLIENT_THREADS = 4
 FIRST_REQUEST_TARGET_S = 3.0
@@ -96,19 +91,6 @@ def serve(port: int, requests: int) -> int:
     for thread in threads:
         thread.join()
     return sum(failures)
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def gunicorn_master(web: Process) -> int:
@@ -186,6 +168,7 @@ def main() -> None:
     else:
         env = heroku_env("web.1", DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}")
     try:
+        build(env)
         migrate(env)
         results = [
             measure(env, int(concurrency), args.starts, args.requests, folder)
@@ -196,31 +179,18 @@ def main() -> None:
             server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
-    command = " ".join(["python", "bench/startup.py", *sys.argv[1:]])
     print(
-        f"bench/startup.py: the Procfile's web line on {args.database}, "
+        f"python -m bench.startup: the Procfile's web line on {args.database}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
     print_table(results)
-    print(f"\nReproduce: cd {ROOT} && .venv/bin/{command}")
-    results_file = RESULTS / f"startup-{args.database}.json"
-    results_file.parent.mkdir(parents=True, exist_ok=True)
     gunicorn = subprocess.run(
         [str(Path(sys.executable).parent / "gunicorn"), "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    results_file.write_text(
-        json.dumps(
-            {
-                "command": command,
-                "database": args.database,
-                "cpus": os.cpu_count(),
-                "gunicorn": gunicorn,
-                "results": results,
-            },
-            indent=2,
-        )
+    save(
+        f"startup-{args.database}",
+        {"database": args.database, "cpus": os.cpu_count(), "gunicorn": gunicorn, "results": results},
     )
-    print(f"Wrote {results_file.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,22 @@
 
 The requests are the ones sentry-cli sends for `releases new`, `releases
 set-commits --commit REPO@SHA`, `releases finalize` and `deploys new`
-(tests/integration/test_release_registration.py runs both against one recording server),
-made with the standard library so the slug needs no extra binary.
+(tests/integration/test_release_registration.py runs both against one
+recording server), made with the standard library so the slug needs no
+extra binary.
+
+Why not run the official sentry-cli here: Heroku's release phase holds the
+deploy until it exits, so it must be bounded, and a Sentry outage must not
+stop a deploy. sentry-cli 3.8 is neither: against a Sentry that accepts the
+connection and never answers it waits with no time limit (still waiting after
+120 s, measured), and a refused connection fails it at once, without a retry.
 
 Every request shares one deadline, SENTRY_RELEASE_TIMEOUT from the start of
 the registration: no attempt's socket timeout is longer than what is left of
 it, so a server that accepts and never answers cannot hold the release phase.
+A refused connection, a 429 or a 5xx is retried with backoff within that
+deadline, and running out of it prints a warning and lets the deploy go on
+unless SENTRY_RELEASE_STRICT=1.
 """
 
 import email.utils

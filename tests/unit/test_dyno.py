@@ -1,4 +1,4 @@
-"""What a dyno learns about itself from its environment, and the release name built from it."""
+"""What a dyno learns about itself from its environment (the release name built from it is in test_release.py)."""
 
 import pytest
 
@@ -6,7 +6,6 @@ from sentry_heroku.dyno import Dyno, process_type, read_dyno
 
 BUILD_COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
 SLUG_COMMIT = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
-GIT_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 METADATA = {
     "HEROKU_APP_NAME": "bahk-test",

@@ -1,8 +1,8 @@
-"""The project's Sentry set-up with some options changed, for bench/sentry_overhead.py --variant NAME[+NAME].
+"""The project's Sentry set-up with some options changed, for python -m bench.sentry_overhead --variant NAME[+NAME].
 
 sentry_heroku/sdk.py is not touched: while bahk.settings runs, sentry_sdk.init is
 wrapped so the variant named by BENCH_SENTRY_VARIANT can change the options
-init_sentry() passes. Each variant measures one proposed change.
+sentry_heroku.sdk.init_sentry() passes. Each variant measures one proposed change.
 """
 
 import functools
@@ -104,6 +104,6 @@ def _init_with_variant(*args, **given):
 
 sentry_sdk.init = _init_with_variant
 try:
-    from bench.sentry_settings import *  # noqa: F403
+    from bench.shims.sentry_settings import *  # noqa: F403
 finally:
     sentry_sdk.init = _init

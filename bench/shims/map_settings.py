@@ -2,4 +2,4 @@
 
 from bahk.settings import *  # noqa: F403
 
-ROOT_URLCONF = "bench.map_urls"
+ROOT_URLCONF = "bench.shims.map_urls"

@@ -6,4 +6,4 @@ variables the bench puts in the environment.
 
 from bahk.settings import *  # noqa: F403
 
-ROOT_URLCONF = "bench.sentry_urls"
+ROOT_URLCONF = "bench.shims.sentry_urls"

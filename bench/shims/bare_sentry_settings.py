@@ -10,8 +10,8 @@ import os
 
 import sentry_sdk
 
-from bench.sentry_settings import *  # noqa: F403
-from bench.sentry_settings import MIDDLEWARE
+from bench.shims.sentry_settings import *  # noqa: F403
+from bench.shims.sentry_settings import MIDDLEWARE
 
 MIDDLEWARE = [name for name in MIDDLEWARE if name != "sentry_heroku.middleware.SentryRequestContextMiddleware"]
 
