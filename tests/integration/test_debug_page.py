@@ -14,7 +14,7 @@ SECRETS = {
     "DATABASE_URL": ("postgres://bahk:{}@db.example.com:5432/bahk", "pgPassword7c1e9a"),
     "REDIS_URL": ("redis://:{}@redis.example.com:6379/0", "redisPassword5d2b8f"),
     "SENTRY_DSN": ("https://{}@o0.ingest.sentry.io/42", "0a1b2c3d4e5f60718293a4b5c6d7e8f9"),
-    "SENTRY_AUTH_TOKEN": ("{}", "sntrys_debugpage_token_3e8a61"),
+    "SENTRY_AUTH_TOKEN": ("{}", "sntrys_test_only_3e8a61c0ffee"),
     "DJANGO_SECRET_KEY": ("{}", "debug-page-secret-key-4f9c2a7e1b"),
     "STRIPE_API_KEY": ("{}", "sk_live_debugpage_6b2e0c"),
 }

@@ -14,7 +14,7 @@ from tests.support.sentry_api import SentryAPI
 from tests.support.sentry_sink import tags_of
 
 COMMIT = "8d1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
-TOKEN = "sntrys_post_compile_test_only_51c0"
+TOKEN = "sntrys_test_only_51c0ab"
 # What the buildpack does not put in a slug, and what a checkout has that a commit does not.
 NOT_IN_THE_BUILD = shutil.ignore_patterns(
     ".git", ".venv", ".slug", "__pycache__", "staticfiles", ".broker", "db.sqlite3", ".build-commit", "results"
@@ -36,7 +36,7 @@ def dyno_without_metadata(dyno: str, folder, **values) -> dict[str, str]:
     """DYNO and the add-ons, as before `heroku labs:enable runtime-dyno-metadata`; no SOURCE_VERSION at run time."""
     return clean_env(
         DYNO=dyno,
-        DJANGO_SECRET_KEY="post-compile-test-secret-key-0123456789abcdefghijklmnop",
+        DJANGO_SECRET_KEY="test-only-post-compile-secret-key-0123456789abcdefghij",
         DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
         **values,
     )
