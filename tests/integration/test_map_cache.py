@@ -54,6 +54,7 @@ def test_cached_map_is_never_stale_after_save_delete_or_seed(client, transaction
     assert len(names(client)) == Participant.objects.filter(is_public=True).count() > 1
 
 
+@pytest.mark.own_servers
 def test_answers_when_redis_stops_between_requests(client, transactional_db, settings, redis_server, redis_url):
     settings.CACHES = {"default": backing_services.redis_cache(redis_url)}
     add("Ana", -9.14, 38.72)
