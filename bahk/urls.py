@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from hub.views.fast import FastParticipantsMapView
@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/participants/map/", FastParticipantsMapView.as_view(), name="participants-map"),
     path("map/", map_page, name="map"),
     path("", RedirectView.as_view(pattern_name="map"), name="home"),
+    path("", include("sentry_heroku.urls")),
 ]

@@ -1,0 +1,112 @@
+"""Logplex's HTTPS drain body: octet-counted RFC 5424 frames, read without ever raising.
+
+A POST body is frames back to back, each "<length> <frame>", where the frame is
+``<PRI>1 TIMESTAMP HOST APP PROCID MSGID MESSAGE`` and APP is ``heroku`` (the
+platform: router, dyno manager, Logplex) or ``app`` (what a dyno printed):
+
+    83 <40>1 2012-11-30T06:45:29+00:00 host heroku web.3 - State changed from starting to up
+
+https://devcenter.heroku.com/articles/log-drains#https-drains
+https://datatracker.ietf.org/doc/html/rfc6587#section-3.4.1
+
+Whatever arrives, parse() returns the frames it could read and the number of
+stretches it had to skip: a frame whose length is wrong, cut short or absurd
+costs only itself, never the frames after it.
+"""
+
+import re
+from dataclasses import dataclass
+
+# Logplex caps a message at 10 KB; seven digits is far more than any real frame needs.
+MAX_LENGTH_DIGITS = 7
+# Where a frame may start: a length, a space and a syslog priority ("74 <190>1").
+FRAME_START = re.compile(rb"\d{1,%d} <\d{1,3}>\d" % MAX_LENGTH_DIGITS)
+HEADER = re.compile(rb"<\d{1,3}>\d{1,2}")
+# What may follow a frame that ends where its length says: nothing, a newline or space, or the next length.
+FOLLOWERS = frozenset(b"0123456789 \r\n\t")
+WHITESPACE = b" \r\n\t"
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    timestamp: str
+    app: str  # "heroku" or "app"
+    process: str  # "router", "logplex", "web.1", "worker.2", "run.1234" …
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    lines: list[LogLine]
+    skipped: int  # stretches of the body that were not readable frames
+
+
+def parse(body: bytes) -> Batch:
+    lines: list[LogLine] = []
+    skipped = 0
+    position, end = 0, len(body)
+    while position < end:
+        if body[position] in WHITESPACE:
+            position += 1
+            continue
+        frame_end, line = read_frame(body, position)
+        if line is not None:
+            lines.append(line)
+            position = frame_end
+            continue
+        skipped += 1
+        position = resynchronise(body, position + 1)
+    return Batch(lines, skipped)
+
+
+def resynchronise(body: bytes, position: int) -> int:
+    """The next place a readable frame starts, or the end of the body."""
+    for match in FRAME_START.finditer(body, position):
+        if read_frame(body, match.start())[1] is not None:
+            return match.start()
+    return len(body)
+
+
+def read_frame(body: bytes, position: int) -> tuple[int, LogLine | None]:
+    """(end, line) for the frame at position, or (position, None) when there is none.
+
+    When the length has stray digits in front ("5" + "74 <190>1 …"), the
+    shortest reading that lands on a frame boundary wins; a frame followed by
+    junk is still kept, as junk is skipped separately.
+    """
+    space = body.find(b" ", position, position + MAX_LENGTH_DIGITS + 1)
+    digits = body[position:space] if space > position else b""
+    if not digits.isdigit():
+        return position, None
+    fallback: tuple[int, LogLine | None] = (position, None)
+    for start in range(len(digits)):
+        frame_end = space + 1 + int(digits[start:])
+        if frame_end > len(body):
+            continue
+        line = parse_frame(body[space + 1 : frame_end])
+        if line is None:
+            continue
+        if frame_end == len(body) or body[frame_end] in FOLLOWERS:
+            return frame_end, line
+        if fallback[1] is None:
+            fallback = (frame_end, line)
+    return fallback
+
+
+def parse_frame(frame: bytes) -> LogLine | None:
+    fields = frame.split(b" ", 6)
+    if len(fields) < 6 or not HEADER.fullmatch(fields[0]):
+        return None
+    _, timestamp, _host, app, process, _message_id = fields[:6]
+    if not (timestamp and app and process):
+        return None
+    message = fields[6] if len(fields) == 7 else b""
+    # Some senders add RFC 5424's empty structured data ("- -" before the message).
+    if message.startswith(b"- "):
+        message = message[2:]
+    return LogLine(
+        timestamp=timestamp.decode("ascii", "replace"),
+        app=app.decode("ascii", "replace"),
+        process=process.decode("ascii", "replace"),
+        message=message.rstrip(b"\r\n").decode("utf-8", "replace"),
+    )
