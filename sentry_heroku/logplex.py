@@ -45,16 +45,20 @@ def parse(body: bytes) -> Batch:
     lines: list[LogLine] = []
     skipped = 0
     position, end = 0, len(body)
+    resynchronised = False  # a stray digit right after skipped junk is part of the same junk
     while position < end:
         if body[position] in WHITESPACE:
             position += 1
             continue
-        frame_end, line = read_frame(body, position)
+        frame_end, line, stray = read_frame(body, position)
         if line is not None:
             lines.append(line)
+            skipped += stray and not resynchronised
+            resynchronised = False
             position = frame_end
             continue
         skipped += 1
+        resynchronised = True
         position = resynchronise(body, position + 1)
     return Batch(lines, skipped)
 
@@ -67,18 +71,19 @@ def resynchronise(body: bytes, position: int) -> int:
     return len(body)
 
 
-def read_frame(body: bytes, position: int) -> tuple[int, LogLine | None]:
-    """(end, line) for the frame at position, or (position, None) when there is none.
+def read_frame(body: bytes, position: int) -> tuple[int, LogLine | None, bool]:
+    """(end, line, stray) for the frame at position; line is None when there is none.
 
-    When the length has stray digits in front ("5" + "74 <190>1 …"), the
-    shortest reading that lands on a frame boundary wins; a frame followed by
-    junk is still kept, as junk is skipped separately.
+    When the length may have stray digits in front ("5" + "74 <190>1 …"), the
+    first reading, from all the digits down to the last one, that ends on a
+    frame boundary wins (stray says a digit was dropped); a frame followed by
+    junk is still kept, as the junk is skipped on its own.
     """
     space = body.find(b" ", position, position + MAX_LENGTH_DIGITS + 1)
     digits = body[position:space] if space > position else b""
     if not digits.isdigit():
-        return position, None
-    fallback: tuple[int, LogLine | None] = (position, None)
+        return position, None, False
+    fallback: tuple[int, LogLine | None, bool] = (position, None, False)
     for start in range(len(digits)):
         frame_end = space + 1 + int(digits[start:])
         if frame_end > len(body):
@@ -87,9 +92,9 @@ def read_frame(body: bytes, position: int) -> tuple[int, LogLine | None]:
         if line is None:
             continue
         if frame_end == len(body) or body[frame_end] in FOLLOWERS:
-            return frame_end, line
+            return frame_end, line, start > 0
         if fallback[1] is None:
-            fallback = (frame_end, line)
+            fallback = (frame_end, line, start > 0)
     return fallback
 
 
@@ -98,7 +103,8 @@ def parse_frame(frame: bytes) -> LogLine | None:
     if len(fields) < 6 or not HEADER.fullmatch(fields[0]):
         return None
     _, timestamp, _host, app, process, _message_id = fields[:6]
-    if not (timestamp and app and process):
+    # RFC 3339, as Logplex writes it: "2026-11-26T14:02:03.123456+00:00".
+    if not (timestamp[4:5] == b"-" and timestamp[10:11] == b"T" and timestamp[:4].isdigit() and app and process):
         return None
     message = fields[6] if len(fields) == 7 else b""
     # Some senders add RFC 5424's empty structured data ("- -" before the message).

@@ -85,7 +85,7 @@ RUNNING = re.compile(r"Process running mem=([0-9]{1,9})M(?:B)?\(([0-9]{1,9}(?:\.
 SAMPLE_MB = re.compile(r"sample#(memory_[a-z]+)=([0-9]{1,9}(?:\.[0-9]{1,6})?)MB")
 SOURCE = re.compile(r"source=(\S+)")
 LOGPLEX_ERROR = re.compile(r"(?:Error )?(L[0-9]{2}) \(([^)]*)\)")
-DROPPED = re.compile(r"([0-9]{1,9}) messages (?:dropped|lost)")
+DROPPED = re.compile(r"([0-9]{1,9}) messages")  # "500 messages dropped", "dropped 1101 messages", "111 messages lost"
 DIGITS = re.compile(r"[0-9]{1,9}")
 DYNO_LINE_STARTS = ("Error R", "State changed from ", "Process exited with status ", "Process running mem=", "source=")
 
