@@ -24,18 +24,17 @@ from collections import OrderedDict
 from functools import lru_cache
 
 import sentry_sdk
-from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 from sentry_sdk.scope import Scope, ScopeType, use_isolation_scope, use_scope
 
-from bahk.sentry import heroku_context
-
 from . import logplex, platform_events
 from .access_log import QUIET
 from .platform_errors import PlatformError, classify
+from .sdk import heroku_context
+from .setup import current
 from .throttle import CacheStore, MemoryStore, Throttle
 
 logger = logging.getLogger(__name__)
@@ -51,12 +50,12 @@ CACHE_PAUSE_SECONDS = 30
 
 @csrf_exempt
 def heroku_logs(request):
-    config = settings.SENTRY
-    if not config.drain_secret:
+    setup = current()
+    if not setup.config.drain_secret:
         raise Http404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if not authorised(request.headers.get("Authorization", ""), config.drain_secret):
+    if not authorised(request.headers.get("Authorization", ""), setup.config.drain_secret):
         response = HttpResponse(status=401)
         response["WWW-Authenticate"] = 'Basic realm="heroku-drain"'
         return response
@@ -65,7 +64,7 @@ def heroku_logs(request):
     body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
         return HttpResponse(status=413)
-    if sentry_sdk.get_client().is_active() and RECEIVER.first_time(
+    if setup.enabled and RECEIVER.first_time(
         request.headers.get("Logplex-Drain-Token", ""), request.headers.get("Logplex-Frame-Id", "")
     ):
         RECEIVER.handle(body, request.headers.get("Logplex-Msg-Count", ""))
@@ -149,7 +148,7 @@ class Receiver:
                 len(batch.lines),
                 message_count[:12] or "?",
             )
-        config = settings.SENTRY
+        config = current().config
         groups: dict[str, tuple[PlatformError, str, int]] = {}
         for error in classify(batch.lines, memory_percent=config.drain_memory_percent):
             route = url_route(error.path) if error.source == "router" else ""
@@ -180,7 +179,7 @@ def send(error: PlatformError, route: str, count: int) -> None:
     and request data must not ride along. The global scope still adds the
     app and release tags; these tags override its dyno ones.
     """
-    receiver = settings.DYNO
+    receiver = current().dyno
     with use_isolation_scope(Scope(ty=ScopeType.ISOLATION)), use_scope(Scope(ty=ScopeType.CURRENT)) as scope:
         for name, value in platform_events.tags(error).items():
             scope.set_tag(name, value)

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 MAX_LENGTH_DIGITS = 7
 # Where a frame may start: a length, a space and a syslog priority ("74 <190>1").
 FRAME_START = re.compile(rb"\d{1,%d} <\d{1,3}>\d" % MAX_LENGTH_DIGITS)
+# "<0>1 2026-11-26T14:02:03Z h a p -": no frame is shorter.
+MIN_FRAME_BYTES = 32
 HEADER = re.compile(rb"<\d{1,3}>\d{1,2}")
-# What may follow a frame that ends where its length says: nothing, a newline or space, or the next length.
-FOLLOWERS = frozenset(b"0123456789 \r\n\t")
+# What follows a frame that ends where its length says: the end of the body or the next frame.
+BOUNDARY = re.compile(rb"\s*(?:\d{1,%d} <\d{1,3}>\d|\Z)" % MAX_LENGTH_DIGITS)
 WHITESPACE = b" \r\n\t"
 
 
@@ -74,45 +76,57 @@ def resynchronise(body: bytes, position: int) -> int:
 def read_frame(body: bytes, position: int) -> tuple[int, LogLine | None, bool]:
     """(end, line, stray) for the frame at position; line is None when there is none.
 
-    When the length may have stray digits in front ("5" + "74 <190>1 …"), the
-    first reading, from all the digits down to the last one, that ends on a
-    frame boundary wins (stray says a digit was dropped); a frame followed by
-    junk is still kept, as the junk is skipped on its own.
+    Junk can put digits in front of a length ("5" + "74 <190>1 …"). Of the
+    readings of the digits, from all of them down to the last, the first wins
+    that holds one line (Logplex splits output into lines, and ends each frame
+    with a newline) and ends where the next frame or the body starts; failing
+    that, the longest that holds one line, as a frame followed by junk is still
+    a frame. stray says digits were dropped.
     """
     space = body.find(b" ", position, position + MAX_LENGTH_DIGITS + 1)
     digits = body[position:space] if space > position else b""
     if not digits.isdigit():
         return position, None, False
-    fallback: tuple[int, LogLine | None, bool] = (position, None, False)
+    best: tuple[int, list[bytes] | None, bool] = (position, None, False)
+    best_score = -1
     for start in range(len(digits)):
-        frame_end = space + 1 + int(digits[start:])
-        if frame_end > len(body):
+        length = int(digits[start:])
+        frame_end = space + 1 + length
+        if length < MIN_FRAME_BYTES or frame_end > len(body):
             continue
-        line = parse_frame(body[space + 1 : frame_end])
-        if line is None:
+        content = body[space + 1 : frame_end]
+        fields = frame_fields(content)
+        if fields is None:
             continue
-        if frame_end == len(body) or body[frame_end] in FOLLOWERS:
-            return frame_end, line, start > 0
-        if fallback[1] is None:
-            fallback = (frame_end, line, start > 0)
-    return fallback
+        score = 2 * (content.find(b"\n", 0, -1) == -1) + (BOUNDARY.match(body, frame_end) is not None)
+        if score == 3:
+            return frame_end, log_line(fields), start > 0
+        if score > best_score:
+            best, best_score = (frame_end, fields, start > 0), score
+    frame_end, fields, stray = best
+    return frame_end, log_line(fields) if fields is not None else None, stray
 
 
-def parse_frame(frame: bytes) -> LogLine | None:
+def frame_fields(frame: bytes) -> list[bytes] | None:
+    """The frame's seven fields, when its header is one: PRI and version, timestamp, host, app, procid, msgid."""
     fields = frame.split(b" ", 6)
     if len(fields) < 6 or not HEADER.fullmatch(fields[0]):
         return None
-    _, timestamp, _host, app, process, _message_id = fields[:6]
+    timestamp, app, process = fields[1], fields[3], fields[4]
     # RFC 3339, as Logplex writes it: "2026-11-26T14:02:03.123456+00:00".
     if not (timestamp[4:5] == b"-" and timestamp[10:11] == b"T" and timestamp[:4].isdigit() and app and process):
         return None
+    return fields
+
+
+def log_line(fields: list[bytes]) -> LogLine:
     message = fields[6] if len(fields) == 7 else b""
     # Some senders add RFC 5424's empty structured data ("- -" before the message).
     if message.startswith(b"- "):
         message = message[2:]
     return LogLine(
-        timestamp=timestamp.decode("ascii", "replace"),
-        app=app.decode("ascii", "replace"),
-        process=process.decode("ascii", "replace"),
+        timestamp=fields[1].decode("ascii", "replace"),
+        app=fields[3].decode("ascii", "replace"),
+        process=fields[4].decode("ascii", "replace"),
         message=message.rstrip(b"\r\n").decode("utf-8", "replace"),
     )

@@ -10,8 +10,7 @@ one issue, filterable by ``dyno``), a Logplex error by code.
 from collections.abc import Callable
 from datetime import datetime
 
-from bahk.heroku import process_type
-
+from .dyno import process_type
 from .platform_errors import PlatformError
 
 # Sentry keeps tag values up to 200 characters; a dyno name is far shorter on any real line.

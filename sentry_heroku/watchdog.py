@@ -20,11 +20,12 @@ import time
 from dataclasses import dataclass
 
 import sentry_sdk
-from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import connections
 from sentry_sdk.scope import use_isolation_scope, use_scope
 from sentry_sdk.utils import serialize_frame
+
+from .setup import current
 
 
 @dataclass(slots=True)
@@ -133,8 +134,9 @@ class SlowRequestMiddleware:
     """Notes each request for the watchdog; off when Sentry is off or SENTRY_SLOW_REQUEST_SECONDS is 0."""
 
     def __init__(self, get_response):
-        threshold = settings.SENTRY.slow_request_seconds
-        if not threshold or not sentry_sdk.get_client().is_active():
+        setup = current()
+        threshold = setup.config.slow_request_seconds
+        if not threshold or not setup.enabled:
             raise MiddlewareNotUsed
         self.get_response = get_response
         if threshold not in WATCHDOGS:
