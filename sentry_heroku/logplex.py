@@ -23,6 +23,8 @@ MAX_LENGTH_DIGITS = 7
 FRAME_START = re.compile(rb"\d{1,%d} <\d{1,3}>\d" % MAX_LENGTH_DIGITS)
 # "<0>1 2026-11-26T14:02:03Z h a p -": no frame is shorter.
 MIN_FRAME_BYTES = 32
+# A header (PRI, timestamp, host, app, procid, msgid) is well under this on any real line.
+MAX_HEADER_BYTES = 512
 HEADER = re.compile(rb"<\d{1,3}>\d{1,2}")
 # What follows a frame that ends where its length says: the end of the body or the next frame.
 BOUNDARY = re.compile(rb"\s*(?:\d{1,%d} <\d{1,3}>\d|\Z)" % MAX_LENGTH_DIGITS)
@@ -67,9 +69,11 @@ def parse(body: bytes) -> Batch:
 
 def resynchronise(body: bytes, position: int) -> int:
     """The next place a readable frame starts, or the end of the body."""
-    for match in FRAME_START.finditer(body, position):
+    # Candidates may overlap ("12 <13>" + "97 <172>1 …"): search again from the one after each miss.
+    while match := FRAME_START.search(body, position):
         if read_frame(body, match.start())[1] is not None:
             return match.start()
+        position = match.start() + 1
     return len(body)
 
 
@@ -87,46 +91,58 @@ def read_frame(body: bytes, position: int) -> tuple[int, LogLine | None, bool]:
     digits = body[position:space] if space > position else b""
     if not digits.isdigit():
         return position, None, False
-    best: tuple[int, list[bytes] | None, bool] = (position, None, False)
+    best: tuple[int, Header | None, bool] = (position, None, False)
     best_score = -1
     for start in range(len(digits)):
         length = int(digits[start:])
         frame_end = space + 1 + length
         if length < MIN_FRAME_BYTES or frame_end > len(body):
             continue
-        content = body[space + 1 : frame_end]
-        fields = frame_fields(content)
-        if fields is None:
+        header = read_header(body, space + 1, frame_end)
+        if header is None:
             continue
-        score = 2 * (content.find(b"\n", 0, -1) == -1) + (BOUNDARY.match(body, frame_end) is not None)
+        score = 2 * (body.find(b"\n", space + 1, frame_end - 1) == -1) + (BOUNDARY.match(body, frame_end) is not None)
         if score == 3:
-            return frame_end, log_line(fields), start > 0
+            return frame_end, log_line(body, header, frame_end), start > 0
         if score > best_score:
-            best, best_score = (frame_end, fields, start > 0), score
-    frame_end, fields, stray = best
-    return frame_end, log_line(fields) if fields is not None else None, stray
+            best, best_score = (frame_end, header, start > 0), score
+    frame_end, header, stray = best
+    return frame_end, log_line(body, header, frame_end) if header is not None else None, stray
 
 
-def frame_fields(frame: bytes) -> list[bytes] | None:
-    """The frame's seven fields, when its header is one: PRI and version, timestamp, host, app, procid, msgid."""
-    fields = frame.split(b" ", 6)
-    if len(fields) < 6 or not HEADER.fullmatch(fields[0]):
+@dataclass(frozen=True, slots=True)
+class Header:
+    timestamp: bytes
+    app: bytes
+    process: bytes
+    message_start: int
+
+
+def read_header(body: bytes, start: int, end: int) -> Header | None:
+    """The header of the frame body[start:end]: PRI and version, timestamp, host, app, procid and msgid.
+
+    Only its first bytes are looked at, so a length that spans the whole
+    body costs no more than a real one.
+    """
+    head = body[start : min(end, start + MAX_HEADER_BYTES)]
+    fields = head.split(b" ", 6)
+    if len(fields) < 6 or (len(fields) == 6 and len(head) < end - start) or not HEADER.fullmatch(fields[0]):
         return None
     timestamp, app, process = fields[1], fields[3], fields[4]
     # RFC 3339, as Logplex writes it: "2026-11-26T14:02:03.123456+00:00".
     if not (timestamp[4:5] == b"-" and timestamp[10:11] == b"T" and timestamp[:4].isdigit() and app and process):
         return None
-    return fields
+    return Header(timestamp, app, process, min(end, start + sum(map(len, fields[:6])) + 6))
 
 
-def log_line(fields: list[bytes]) -> LogLine:
-    message = fields[6] if len(fields) == 7 else b""
+def log_line(body: bytes, header: Header, end: int) -> LogLine:
+    message = body[header.message_start : end]
     # Some senders add RFC 5424's empty structured data ("- -" before the message).
     if message.startswith(b"- "):
         message = message[2:]
     return LogLine(
-        timestamp=fields[1].decode("ascii", "replace"),
-        app=fields[3].decode("ascii", "replace"),
-        process=fields[4].decode("ascii", "replace"),
+        timestamp=header.timestamp.decode("ascii", "replace"),
+        app=header.app.decode("ascii", "replace"),
+        process=header.process.decode("ascii", "replace"),
         message=message.rstrip(b"\r\n").decode("utf-8", "replace"),
     )

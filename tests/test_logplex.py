@@ -48,9 +48,10 @@ def test_the_logplex_readme_example_reads_as_ten_lines():
         (R14[:-20], [], 1),  # the batch cut off mid-frame
         (b"30 <158>1 " + b"\xff\xfe" * 10 + R14, [lines.R14], 1),  # not UTF-8, not a header
         (R14 + b"\r\n" + R14, [lines.R14, lines.R14], 0),
+        (b"12 <13>" + R14, [lines.R14], 1),  # a frame start that overlaps the real one
     ],
     ids=["empty", "whitespace", "junk-before", "junk-after", "length-too-long", "length-absurd", "stray-digit",
-         "length-too-short", "truncated", "not-utf8", "crlf-between"],
+         "length-too-short", "truncated", "not-utf8", "crlf-between", "overlapping-start"],
 )  # fmt: skip
 def test_unreadable_parts_are_skipped_and_counted_and_the_rest_is_kept(body, messages, skipped):
     batch = parse(body)
