@@ -21,18 +21,17 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from functools import lru_cache
 
 import sentry_sdk
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
-from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 from sentry_sdk.scope import Scope, ScopeType, use_isolation_scope, use_scope
 
 from . import logplex, platform_events
 from .access_log import QUIET
 from .platform_errors import PlatformError, classify
+from .routes import url_route
 from .sdk import heroku_context
 from .setup import current
 from .throttle import CacheStore, MemoryStore, Throttle
@@ -88,18 +87,6 @@ def authorised(header: str, secret: str) -> bool:
 def content_length(request) -> int:
     value = request.META.get("CONTENT_LENGTH") or "0"
     return int(value) if value.isdigit() and len(value) < 12 else 0
-
-
-@lru_cache(maxsize=2048)
-def url_route(path: str) -> str:
-    return platform_events.route_for(path, resolve_route)
-
-
-def resolve_route(path: str) -> str | None:
-    try:
-        return resolve(path).route
-    except Resolver404:
-        return None
 
 
 class Receiver:

@@ -1,13 +1,12 @@
 """A PlatformError as the Sentry event users find by dyno: its tags, its grouping, its data.
 
-Pure: the drain view (drain.py) resolves routes and sends; this module only
-decides what the event says. Grouping follows what a user fixes: a router
+Pure: the drain view (drain.py) resolves routes (routes.py) and sends; this
+module only decides what the event says. Grouping follows what a user fixes: a router
 error by code and route (``/users/12/`` and ``/users/99/`` are one issue), a
 dyno-manager error by code and process type (R14 on worker.1 and worker.2 is
 one issue, filterable by ``dyno``), a Logplex error by code.
 """
 
-from collections.abc import Callable
 from datetime import datetime
 
 from .dyno import process_type
@@ -16,18 +15,6 @@ from .platform_errors import PlatformError
 # Sentry keeps tag values up to 200 characters; a dyno name is far shorter on any real line.
 TAG_LIMIT = 200
 DYNO_LIMIT = 64
-
-
-def route_for(path: str, resolve: Callable[[str], str | None]) -> str:
-    """The URL pattern a path resolves to ("/users/<int:pk>/"), else its first segment ("/users/")."""
-    try:
-        route = resolve(path)
-    except Exception:  # a path from a log line may be anything; the fallback below still groups it
-        route = None
-    if route is not None:
-        return "/" + route.lstrip("^/")
-    first = path.lstrip("/").split("/", 1)
-    return f"/{first[0]}/" if first[0] else "/"
 
 
 def fingerprint(error: PlatformError, route: str) -> list[str]:

@@ -23,8 +23,9 @@ import sentry_sdk
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import connections
 from sentry_sdk.scope import use_isolation_scope, use_scope
-from sentry_sdk.utils import serialize_frame
+from sentry_sdk.utils import filename_for_module, get_source_context
 
+from .routes import url_route
 from .setup import current
 
 
@@ -74,7 +75,7 @@ class Watchdog:
 def report(ident: int, running: Running, frame, seconds: float, threshold: float) -> None:
     request = running.request
     method = getattr(request, "method", "") or ""
-    route = request_route(request)
+    route = url_route(getattr(request, "path_info", "") or "")
     thread = next((thread for thread in threading.enumerate() if thread.ident == ident), None)
     event = {
         "message": f"Slow request: {method} {route} still running after {seconds:.0f} s",
@@ -107,20 +108,26 @@ def report(ident: int, running: Running, frame, seconds: float, threshold: float
     connections.close_all()
 
 
-def request_route(request) -> str:
-    match = getattr(request, "resolver_match", None)
-    if match is not None and match.route is not None:
-        return "/" + match.route.lstrip("^/")
-    first = getattr(request, "path", "").lstrip("/").split("/", 1)[0]
-    return f"/{first}/" if first else "/"
-
-
 def stack(frame) -> list[dict]:
-    """The running thread's frames, outermost first, without local variables: the serving thread is changing
-    them while this one reads."""
+    """The running thread's frames, outermost first, with their source lines and without local variables:
+    the serving thread is changing them, and a value's repr (a lazy queryset) could run a query from here."""
     frames = []
     while frame is not None:
-        frames.append(serialize_frame(frame, tb_lineno=frame.f_lineno, include_local_variables=False))
+        code, lineno = frame.f_code, frame.f_lineno
+        module = frame.f_globals.get("__name__")
+        pre_context, context_line, post_context = get_source_context(frame, lineno)
+        frames.append(
+            {
+                "filename": filename_for_module(module, code.co_filename),
+                "abs_path": code.co_filename,
+                "function": code.co_name,
+                "module": module,
+                "lineno": lineno,
+                "pre_context": pre_context,
+                "context_line": context_line,
+                "post_context": post_context,
+            }
+        )
         frame = frame.f_back
     frames.reverse()
     return frames

@@ -15,7 +15,7 @@ from tests.processes import heroku_env, http_get, start_web
 from tests.sentry_sink import SentrySink, settle, tags_of
 
 ADMIN_USER = "/admin/auth/user/{}/change/"
-ADMIN_USER_ROUTE = "/admin/auth/user/<path:object_id>/change/"
+ADMIN_USER_ROUTE = "/admin/auth/user/{object_id}/change/"  # as Sentry names the transaction
 
 
 @pytest.fixture(scope="module")
