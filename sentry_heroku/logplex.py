@@ -80,32 +80,32 @@ def resynchronise(body: bytes, position: int) -> int:
 def read_frame(body: bytes, position: int) -> tuple[int, LogLine | None, bool]:
     """(end, line, stray) for the frame at position; line is None when there is none.
 
-    Junk can put digits in front of a length ("5" + "74 <190>1 …"). Of the
-    readings of the digits, from all of them down to the last, the first wins
-    that holds one line (Logplex splits output into lines, and ends each frame
-    with a newline) and ends where the next frame or the body starts; failing
-    that, the longest that holds one line, as a frame followed by junk is still
-    a frame. stray says digits were dropped.
+    A frame holds one line: Logplex splits a dyno's output at newlines and ends
+    each frame with one. Junk can put digits in front of a length ("5" + "74
+    <190>1 …"): of the readings of the digits, from all of them down to the
+    last, the first that ends where the next frame or the body starts wins;
+    failing that, the longest, as a frame followed by junk is still a frame.
+    stray says digits were dropped.
     """
     space = body.find(b" ", position, position + MAX_LENGTH_DIGITS + 1)
     digits = body[position:space] if space > position else b""
     if not digits.isdigit():
         return position, None, False
     best: tuple[int, Header | None, bool] = (position, None, False)
-    best_score = -1
     for start in range(len(digits)):
         length = int(digits[start:])
         frame_end = space + 1 + length
         if length < MIN_FRAME_BYTES or frame_end > len(body):
             continue
+        if body.find(b"\n", space + 1, frame_end - 1) != -1:
+            continue
         header = read_header(body, space + 1, frame_end)
         if header is None:
             continue
-        score = 2 * (body.find(b"\n", space + 1, frame_end - 1) == -1) + (BOUNDARY.match(body, frame_end) is not None)
-        if score == 3:
+        if BOUNDARY.match(body, frame_end):
             return frame_end, log_line(body, header, frame_end), start > 0
-        if score > best_score:
-            best, best_score = (frame_end, header, start > 0), score
+        if best[1] is None:
+            best = (frame_end, header, start > 0)
     frame_end, header, stray = best
     return frame_end, log_line(body, header, frame_end) if header is not None else None, stray
 
