@@ -103,9 +103,6 @@ class Receiver:
     def increment(self, key: str, amount: int, ttl: int) -> int:
         return self.shared_or_local(lambda store: store.increment(key, amount, ttl))
 
-    def take(self, key: str) -> int:
-        return self.shared_or_local(lambda store: store.take(key))
-
     def shared_or_local(self, call):
         if time.monotonic() >= self.cache_paused_until:
             try:
@@ -124,7 +121,7 @@ class Receiver:
         self.recent_frames[key] = None
         if len(self.recent_frames) > 1000:
             self.recent_frames.popitem(last=False)
-        return self.shared_or_local(lambda store: store.increment(key, 1, FRAME_ID_SECONDS)) == 1
+        return self.shared_or_local(lambda store: store.add(key, FRAME_ID_SECONDS))
 
     def handle(self, body: bytes, message_count: str) -> None:
         batch = logplex.parse(body)

@@ -71,7 +71,7 @@ def test_issues_and_dynos_are_throttled_separately(make):
     assert throttle.admit("R14/web.1", 1, limit=1, seconds=60) == 1
 
 
-def test_two_processes_sharing_a_cache_share_the_limit_and_send_held_lines_once():
+def test_two_processes_sharing_a_cache_share_the_limit_and_each_report_what_they_held():
     clock = Clock()
     cache = fresh_cache()
     web1, web2 = (Throttle(CacheStore(cache, prefix="t:"), clock) for _ in range(2))
@@ -79,9 +79,28 @@ def test_two_processes_sharing_a_cache_share_the_limit_and_send_held_lines_once(
     assert web2.admit("H12/web.1", 10, limit=2, seconds=60) == 10
     assert web1.admit("H12/web.1", 10, limit=2, seconds=60) is None
     assert web2.admit("H12/web.1", 10, limit=2, seconds=60) is None
+    assert web2.admit("H12/web.1", 5, limit=2, seconds=60) is None
     clock.now += 60
-    assert web1.release("H12/web.1") == 20
-    assert web2.release("H12/web.1") == 0
+    assert web1.release("H12/web.1") == 10
+    assert web2.release("H12/web.1") == 15
+    assert web1.due() == web2.due() == []
+
+
+class CountingStore(MemoryStore):
+    calls = 0
+
+    def increment(self, key, amount, ttl):
+        self.calls += 1
+        return super().increment(key, amount, ttl)
+
+
+def test_a_full_window_costs_no_round_trip_to_the_store():
+    clock = Clock()
+    store = CountingStore(clock)
+    throttle = Throttle(store, clock)
+    for _ in range(100):
+        throttle.admit("H12/web.1", 1, limit=3, seconds=60)
+    assert store.calls == 4
 
 
 def test_a_memory_warning_waits_ten_minutes_per_dyno():
