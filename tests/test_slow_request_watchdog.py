@@ -11,17 +11,21 @@ from tests.sentry_sink import settle, tags_of
 HOST = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
 
 
-@pytest.fixture
-def web(tmp_path, sentry_sink):
+def start(tmp_path, sentry_sink, threshold: str):
     env = heroku_env(
         "web.1",
         DJANGO_SETTINGS_MODULE="tests.slow_request_settings",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         SENTRY_DSN=sentry_sink.dsn,
         SENTRY_TRACES_SAMPLE_RATE="1.0",
-        SENTRY_SLOW_REQUEST_SECONDS="2",
+        SENTRY_SLOW_REQUEST_SECONDS=threshold,
     )
-    process, base_url = start_web(env, tmp_path / "web.log")
+    return start_web(env, tmp_path / "web.log")
+
+
+@pytest.fixture
+def web(tmp_path, sentry_sink):
+    process, base_url = start(tmp_path, sentry_sink, "2")
     yield base_url
     process.stop()
 
@@ -67,3 +71,14 @@ def test_fast_requests_are_never_reported(web, sentry_sink):
     get(web, "/admin/login/")
     settle(3)  # past the 2 s threshold for every request above
     assert watchdog_events(sentry_sink) == []
+
+
+def test_a_threshold_of_zero_turns_the_watchdog_off(tmp_path, sentry_sink):
+    process, base_url = start(tmp_path, sentry_sink, "0")
+    try:
+        assert get(base_url, "/test/sleep/3/")[0] == 200
+        sentry_sink.wait_for(lambda s: s.transactions(), what="the slow request's transaction")
+        settle(1)
+        assert watchdog_events(sentry_sink) == []
+    finally:
+        process.stop()
