@@ -13,6 +13,7 @@ middleware only notes the thread, the time and the request in a dict and
 removes them again (bench/log_drain.py measures it).
 """
 
+import logging
 import os
 import sys
 import threading
@@ -27,6 +28,8 @@ from sentry_sdk.utils import filename_for_module, get_source_context
 
 from .routes import url_route
 from .setup import current
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -68,8 +71,12 @@ class Watchdog:
                 if not running.reported and now - running.started >= self.threshold:
                     running.reported = True
                     frame = sys._current_frames().get(ident)
-                    if frame is not None:
+                    if frame is None:
+                        continue
+                    try:
                         report(ident, running, frame, now - running.started, self.threshold)
+                    except Exception:  # the next slow request still deserves its report
+                        logger.exception("Slow-request watchdog: could not report a slow request")
 
 
 def report(ident: int, running: Running, frame, seconds: float, threshold: float) -> None:
