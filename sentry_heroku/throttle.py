@@ -10,10 +10,12 @@ and dyno per drain batch, with the number of lines the batch had for it:
 - held-back lines ride on this process's next event for that issue and
   dyno, or on a summary event once the window is over (due() lists those).
 
-The window's count of events sent lives in a Store: the Django cache (Redis
-when REDIS_URL is set) shares it between dynos, so the limit holds for the
-whole app. Once a window is full, this process stops asking the store until
-the next one: a storm costs no round trip per batch.
+A window starts with the issue's first event and lasts its seconds, so "one
+memory warning per dyno per 10 minutes" holds across any clock boundary. Its
+count of events sent lives in a Store: the Django cache (Redis when REDIS_URL
+is set) shares it between dynos, so the limit holds for the whole app. Once a
+window is full, this process stops asking the store until it is surely over:
+a storm costs no round trip per batch.
 """
 
 import time
@@ -23,12 +25,13 @@ from typing import Protocol
 
 
 class Store(Protocol):
-    def increment(self, key: str, amount: int, ttl: int) -> int: ...
+    def increment(self, key: str, amount: int, ttl: int) -> int:
+        """The key's new value; a new key starts at amount and expires ttl seconds later."""
 
 
 @dataclass(slots=True)
 class Held:
-    window: int  # index of the window that was full
+    until: float  # when the full window is over at the latest
     limit: int
     seconds: int
     sample: object  # what the summary event will be about
@@ -42,14 +45,14 @@ class Throttle:
         self.held: dict[str, Held] = {}
 
     def admit(self, key: str, count: int, *, limit: int, seconds: int, sample: object = None) -> int | None:
-        window = int(self.clock() // seconds)
+        now = self.clock()
         held = self.held.get(key)
-        if held is not None and held.window == window:
+        if held is not None and now < held.until:
             held.count += count
             return None
         carried = held.count if held is not None else 0
-        if self.store.increment(f"{key}:{window}", 1, ttl=2 * seconds) > limit:
-            self.held[key] = Held(window, limit, seconds, sample, carried + count)
+        if self.store.increment(key, 1, ttl=seconds) > limit:
+            self.held[key] = Held(now + seconds, limit, seconds, sample, carried + count)
             return None
         self.held.pop(key, None)
         return carried + count
@@ -57,10 +60,10 @@ class Throttle:
     def due(self) -> list[tuple[str, object]]:
         """(key, sample) of the issues with lines held back in a window that is now over."""
         now = self.clock()
-        return [(key, held.sample) for key, held in self.held.items() if int(now // held.seconds) > held.window]
+        return [(key, held.sample) for key, held in self.held.items() if now >= held.until]
 
     def release(self, key: str) -> int | None:
-        """The count a summary event for a due issue should carry; None while the new window is full too."""
+        """The count a summary event for a due issue should carry; None while its window is still full."""
         held = self.held.get(key)
         if held is None:
             return None
@@ -98,9 +101,14 @@ class CacheStore:
 
     def increment(self, key: str, amount: int, ttl: int) -> int:
         key = self.prefix + key
-        if self.cache.add(key, amount, ttl):
-            return amount
-        return self.cache.incr(key, amount)
+        for _ in range(2):
+            if self.cache.add(key, amount, ttl):
+                return amount
+            try:
+                return self.cache.incr(key, amount)  # keeps the key's expiry: the window does not slide
+            except ValueError:  # it expired between the two calls
+                continue
+        return amount
 
     def add(self, key: str, ttl: int) -> bool:
         return self.cache.add(self.prefix + key, 1, ttl)

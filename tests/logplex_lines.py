@@ -75,13 +75,12 @@ R10 = "Error R10 (Boot timeout) -> Web process failed to bind to $PORT within 60
 R14 = "Error R14 (Memory quota exceeded)"
 R15 = "Error R15 (Memory quota vastly exceeded)"
 
-# (app, procid, message) as the platform writes them; PRI as Logplex sets it (local7 info for the router,
-# local0 for the dyno manager, local1 for app output).
-PRIORITY = {"router": 158, "logplex": 172, "app": 190}
+# The PRI values Heroku's drains carry: 158 on router lines, 172 on the dyno manager's and Logplex's, 190 on app output.
+PRIORITY = {"router": 158, "heroku": 172, "app": 190}
 
 
 def frame(app: str, process: str, message: str, *, timestamp: str = TIMESTAMP) -> bytes:
-    priority = PRIORITY["router"] if process == "router" else PRIORITY["logplex"] if app == "heroku" else 190
+    priority = PRIORITY["router"] if process == "router" else PRIORITY.get(app, 190)
     # The length counts the newline that ends the line (Logplex's README: 10 frames of "70 …" make 730 bytes).
     data = f"<{priority}>1 {timestamp} host {app} {process} - {message}\n".encode()
     return b"%d %s" % (len(data), data)
