@@ -66,7 +66,11 @@ def heroku_logs(request):
     if setup.enabled and RECEIVER.first_time(
         request.headers.get("Logplex-Drain-Token", ""), request.headers.get("Logplex-Frame-Id", "")
     ):
-        RECEIVER.handle(body, request.headers.get("Logplex-Msg-Count", ""))
+        try:
+            RECEIVER.handle(body, request.headers.get("Logplex-Msg-Count", ""))
+        except Exception:
+            # A batch this code cannot handle is a bug here, and Logplex would retry it on a 5xx: report it once.
+            logger.exception("Heroku log drain: a batch could not be handled")
     request.META[QUIET] = True
     return HttpResponse(status=204)
 
