@@ -47,8 +47,10 @@ limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
 
-# Access log to stdout, one line per request, beside Heroku's router log.
+# Access log to stdout, one line per request, beside Heroku's router log;
+# not for the log drain's batches, which Logplex would drain back to it.
 accesslog = "-"
+logger_class = "sentry_heroku.access_log.AccessLogger"
 errorlog = "-"
 
 # Gunicorn's runtime control socket is for long-lived servers an operator logs

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sentry_heroku.middleware.SentryRequestContextMiddleware",
+    "sentry_heroku.watchdog.SlowRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

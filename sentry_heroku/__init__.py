@@ -8,10 +8,13 @@ and the standard library only (Celery and redis-py when the project has them).
 
 To add it to a Django project on Heroku, copy this folder beside manage.py, then:
 - settings.py: "sentry_heroku" in INSTALLED_APPS;
-  "sentry_heroku.middleware.SentryRequestContextMiddleware" in MIDDLEWARE;
+  "sentry_heroku.middleware.SentryRequestContextMiddleware" and, right after it,
+  "sentry_heroku.watchdog.SlowRequestMiddleware" in MIDDLEWARE;
   at the end, ``sentry_heroku.init(os.environ, static_url=STATIC_URL)``;
-- urls.py: ``path("", include("sentry_heroku.urls"))`` for /api/sentry-debug/;
-- gunicorn.conf.py: ``from sentry_heroku.gunicorn_hooks import worker_exit``;
+- urls.py: ``path("", include("sentry_heroku.urls"))`` for /api/sentry-debug/ and the log drain,
+  /heroku/logs/ (off until HEROKU_DRAIN_SECRET is set);
+- gunicorn.conf.py: ``from sentry_heroku.gunicorn_hooks import worker_exit`` and
+  ``logger_class = "sentry_heroku.access_log.AccessLogger"``;
 - Procfile: ``release: python manage.py register_sentry_release`` (after migrate).
 """
 

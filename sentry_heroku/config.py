@@ -7,6 +7,7 @@ running dyno.
 """
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -19,6 +20,8 @@ from .release import environment_name, release_name
 
 REQUEST_BODIES = ("never", "small", "medium", "always")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "OFF")
+# Characters that need no escaping in the user-info part of a URL.
+DRAIN_SECRET = re.compile(r"[A-Za-z0-9._~-]{24,200}")
 # Share of transactions traced when SENTRY_TRACES_SAMPLE_RATE is unset.
 DEFAULT_TRACES_SAMPLE_RATES = {"development": 1.0, "staging": 0.5}
 PRODUCTION_TRACES_SAMPLE_RATE = 0.1
@@ -55,6 +58,11 @@ class SentryConfig:
     breadcrumb_level: int | None = logging.INFO
     event_level: int | None = logging.ERROR
     logs_level: int | None = logging.WARNING
+    # The Heroku log drain (sentry_heroku/drain.py) and the slow-request watchdog (sentry_heroku/watchdog.py).
+    drain_secret: str = field(default="", repr=False)
+    drain_events_per_minute: int = 3
+    drain_memory_percent: float = 90.0
+    slow_request_seconds: float = 25.0
 
     @property
     def tracing(self) -> bool:
@@ -98,6 +106,13 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
         breadcrumb_level=log_level(environ, "SENTRY_BREADCRUMB_LEVEL", "INFO"),
         event_level=log_level(environ, "SENTRY_EVENT_LEVEL", "ERROR"),
         logs_level=log_level(environ, "SENTRY_LOGS_LEVEL", "WARNING"),
+        drain_secret=drain_secret(environ),
+        drain_events_per_minute=env.number(
+            environ, "HEROKU_DRAIN_EVENTS_PER_MINUTE", 3, minimum=1, maximum=1000, integer=True
+        ),
+        drain_memory_percent=env.number(environ, "HEROKU_DRAIN_MEMORY_PERCENT", 90.0, minimum=1, maximum=100),
+        # The router gives up at 30 s (H12): 25 s leaves time to capture what the request was doing.
+        slow_request_seconds=env.number(environ, "SENTRY_SLOW_REQUEST_SECONDS", 25.0, minimum=0, maximum=3600),
     )
 
 
@@ -110,6 +125,18 @@ def check_dsn(dsn: str) -> None:
             "SENTRY_DSN must look like https://PUBLIC_KEY@o0.ingest.sentry.io/PROJECT_ID "
             "(Sentry → Project Settings → Client Keys); the value set is not a DSN."
         ) from None
+
+
+def drain_secret(environ: Mapping[str, str]) -> str:
+    """HEROKU_DRAIN_SECRET: the drain URL's password, so long and URL-safe (it travels inside the drain's URL)."""
+    secret = env.text(environ, "HEROKU_DRAIN_SECRET")
+    if secret and not DRAIN_SECRET.fullmatch(secret):
+        # Not echoed: it is a password.
+        raise ImproperlyConfigured(
+            "HEROKU_DRAIN_SECRET must be 24 to 200 letters, digits, '-', '_', '.' or '~' "
+            "(it goes into the drain URL); for example: heroku config:set HEROKU_DRAIN_SECRET=$(openssl rand -hex 32)"
+        )
+    return secret
 
 
 def rate(environ: Mapping[str, str], name: str, default: float) -> float:

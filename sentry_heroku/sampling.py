@@ -14,7 +14,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 # Load-balancer and uptime probes: thousands a day, never interesting as traces.
-NEVER_TRACED_PATHS = frozenset({"/health/", "/healthcheck/", "/metrics/", "/readiness/", "/liveness/", "/favicon.ico"})
+# The Heroku log drain (sentry_heroku/urls.py) posts as often as the app logs: a trace of each would double the app's.
+NEVER_TRACED_PATHS = frozenset(
+    {"/health/", "/healthcheck/", "/metrics/", "/readiness/", "/liveness/", "/favicon.ico", "/heroku/logs/"}
+)
 FAILED_STATUSES = frozenset(
     {"internal_error", "unknown_error", "unknown", "aborted", "deadline_exceeded", "unavailable", "data_loss"}
 )

@@ -122,3 +122,22 @@ def test_a_one_off_command_stopped_with_sigterm_exits_normally_and_sends_its_eve
     process.stop()
     event = sentry_sink.wait_for(lambda s: next(iter(s.events()), None), what="the one-off's event")
     assert tags_of(event)["dyno"] == "run.42"
+
+
+@pytest.mark.parametrize(
+    ("values", "drain", "watchdog"),
+    [
+        ({}, "log drain:   off (HEROKU_DRAIN_SECRET", "watchdog:    requests running over 25 s are reported"),
+        ({"HEROKU_DRAIN_SECRET": "9f86d081884c7d659a2feaa0c55ad015", "SENTRY_SLOW_REQUEST_SECONDS": "0"},
+         "log drain:   on, POST /heroku/logs/", "watchdog:    off"),
+    ],
+    ids=["defaults", "drain-on-watchdog-off"],
+)  # fmt: skip
+def test_sentry_check_says_whether_the_log_drain_and_the_watchdog_are_on(
+    database, sentry_sink, values, drain, watchdog
+):
+    result = sentry_check(heroku_env("run.1", DATABASE_URL=database, SENTRY_DSN=sentry_sink.dsn, **values))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert drain in result.stdout
+    assert watchdog in result.stdout
+    assert "9f86d081884c7d659a2feaa0c55ad015" not in result.stdout

@@ -114,6 +114,10 @@ def test_ignored_email_domains_are_normalised(sentry_config):
         ("SENTRY_TRACES_KEEP_SLOW_MS", "-1", "at least 0"),
         ("SENTRY_SEND_DEFAULT_PII", "maybe", "1, true, yes, on, 0, false, no, off"),
         ("SENTRY_FORCE_DISABLE", "please", "1, true, yes, on, 0, false, no, off"),
+        ("SENTRY_SLOW_REQUEST_SECONDS", "-5", "a number from 0 to 3600"),
+        ("SENTRY_SLOW_REQUEST_SECONDS", "25s", "a number from 0 to 3600"),
+        ("HEROKU_DRAIN_EVENTS_PER_MINUTE", "0", "a whole number from 1 to 1000"),
+        ("HEROKU_DRAIN_MEMORY_PERCENT", "120", "a number from 1 to 100"),
     ],
 )
 def test_bad_value_names_the_variable_and_the_accepted_values(name, value, accepted, sentry_config):
@@ -148,3 +152,28 @@ def test_malformed_dsn_is_refused_without_echoing_it(dsn, sentry_config):
 
 
 # Every SENTRY_* variable the settings read, each set to a value it accepts.
+
+
+def test_log_drain_and_watchdog_defaults(sentry_config):
+    result = sentry_config()
+    assert (result.drain_secret, result.drain_events_per_minute, result.drain_memory_percent) == ("", 3, 90.0)
+    assert result.slow_request_seconds == 25.0
+    assert sentry_config(SENTRY_SLOW_REQUEST_SECONDS="0").slow_request_seconds == 0
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["short", "has spaces in it but is long enough", "p@ss/word:that-breaks-the-drain-url", "é" * 30],
+    ids=["too-short", "spaces", "url-characters", "not-ascii"],
+)
+def test_a_drain_secret_that_would_break_the_drain_url_is_refused_without_echoing_it(secret, sentry_config):
+    with pytest.raises(ImproperlyConfigured) as error:
+        sentry_config(HEROKU_DRAIN_SECRET=secret)
+    assert "HEROKU_DRAIN_SECRET" in str(error.value)
+    assert secret not in str(error.value)
+
+
+def test_a_drain_secret_from_openssl_rand_hex_is_accepted(sentry_config):
+    secret = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    assert sentry_config(HEROKU_DRAIN_SECRET=secret).drain_secret == secret
+    assert secret not in repr(sentry_config(HEROKU_DRAIN_SECRET=secret))

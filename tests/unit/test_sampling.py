@@ -30,10 +30,10 @@ def celery_task(parent_sampled: bool | None = None) -> dict:
 @pytest.mark.parametrize(
     "path",
     ["/health/", "/healthcheck/", "/metrics/", "/readiness/", "/liveness/", "/favicon.ico",
-     "/static/app.css", "/static/leaflet/leaflet.3f2a1b.js"],
+     "/static/app.css", "/static/leaflet/leaflet.3f2a1b.js", "/heroku/logs/"],
 )  # fmt: skip
 @pytest.mark.parametrize("tail_mode", [False, True])
-def test_probes_and_static_files_are_never_traced(path, tail_mode):
+def test_probes_static_files_and_the_log_drain_are_never_traced(path, tail_mode):
     assert traces_sampler(RATE, static_url="static/", tail_mode=tail_mode)(web_request(path)) == 0.0
 
 

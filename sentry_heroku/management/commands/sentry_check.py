@@ -38,6 +38,12 @@ class Command(BaseCommand):
             + (f" (+ every transaction over {config.keep_slow_ms:g} ms)" if config.keep_slow_ms is not None else "")
             + f", profiles {config.profiles_sample_rate:g}"
         )
+        show(
+            "log drain:   "
+            + ("on, POST /heroku/logs/" if config.drain_secret else "off (HEROKU_DRAIN_SECRET; docs/heroku-errors.md)")
+        )
+        slow = config.slow_request_seconds
+        show(f"watchdog:    requests running over {slow:g} s are reported" if slow else "watchdog:    off")
         if config.force_disable:
             raise CommandError("Sentry is off: SENTRY_FORCE_DISABLE is set.")
         if not setup.enabled:

@@ -1,0 +1,179 @@
+"""POST /heroku/logs/: Heroku's HTTPS log drain, turned into Sentry events about the dyno each line names.
+
+    heroku drains:add "https://drain:$HEROKU_DRAIN_SECRET@APP.herokuapp.com/heroku/logs/" -a APP
+
+Logplex retries a batch on a 5xx and drops it on a 4xx, so the answers are:
+404 without HEROKU_DRAIN_SECRET, 401 for a wrong password (before the body is
+read), 413 over 1 MB, and 204 for everything else, malformed or not: a bad
+frame costs only itself. A batch Logplex sends again (same Logplex-Frame-Id)
+is handled once, across dynos when the cache is Redis.
+
+The drain's requests are not traced (sampling.py), carry no session or CSRF
+check, and get no access-log line (access_log.py): Logplex would drain each
+line back into the next batch.
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import re
+import time
+from collections import OrderedDict
+
+import sentry_sdk
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.views.decorators.csrf import csrf_exempt
+from sentry_sdk.scope import Scope, ScopeType, use_isolation_scope, use_scope
+
+from . import logplex, platform_events
+from .access_log import QUIET
+from .platform_errors import PlatformError, classify
+from .routes import url_route
+from .sdk import heroku_context
+from .setup import current
+from .throttle import CacheStore, MemoryStore, Throttle
+
+logger = logging.getLogger(__name__)
+
+# Logplex sends about 100 KB a batch; ten times that is not a drain.
+MAX_BODY_BYTES = 1_000_000
+# Logplex retries a batch within minutes; an hour covers it with room to spare.
+FRAME_ID_SECONDS = 3600
+FRAME_ID = re.compile(r"[0-9A-Za-z._-]{1,100}")
+# A dead Redis must not cost every batch a timeout: after a failure, count in this process for a while.
+CACHE_PAUSE_SECONDS = 30
+
+
+@csrf_exempt
+def heroku_logs(request):
+    setup = current()
+    if not setup.config.drain_secret:
+        raise Http404
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not authorised(request.headers.get("Authorization", ""), setup.config.drain_secret):
+        response = HttpResponse(status=401)
+        response["WWW-Authenticate"] = 'Basic realm="heroku-drain"'
+        return response
+    if content_length(request) > MAX_BODY_BYTES:
+        return HttpResponse(status=413)
+    body = request.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        return HttpResponse(status=413)
+    if setup.enabled and RECEIVER.first_time(
+        request.headers.get("Logplex-Drain-Token", ""), request.headers.get("Logplex-Frame-Id", "")
+    ):
+        try:
+            RECEIVER.handle(body, request.headers.get("Logplex-Msg-Count", ""))
+        except Exception:
+            # A batch this code cannot handle is a bug here, and Logplex would retry it on a 5xx: report it once.
+            logger.exception("Heroku log drain: a batch could not be handled")
+    request.META[QUIET] = True
+    return HttpResponse(status=204)
+
+
+def authorised(header: str, secret: str) -> bool:
+    """Basic auth with any user name and the drain's secret as password, compared in constant time."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        credentials = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    password = credentials.partition(b":")[2]
+    return hmac.compare_digest(password, secret.encode())
+
+
+def content_length(request) -> int:
+    value = request.META.get("CONTENT_LENGTH") or "0"
+    return int(value) if value.isdigit() and len(value) < 12 else 0
+
+
+class Receiver:
+    """What one web process remembers between batches: Frame-Ids it has seen, and the throttle."""
+
+    def __init__(self):
+        self.recent_frames: OrderedDict[str, None] = OrderedDict()
+        self.shared = CacheStore(cache, prefix="heroku-drain:")
+        self.local = MemoryStore()
+        self.cache_paused_until = 0.0
+        self.throttle = Throttle(self)
+
+    # The throttle's store: the shared cache, or this process's counters while the cache is failing.
+    def increment(self, key: str, amount: int, ttl: int) -> int:
+        return self.shared_or_local(lambda store: store.increment(key, amount, ttl))
+
+    def shared_or_local(self, call):
+        if time.monotonic() >= self.cache_paused_until:
+            try:
+                return call(self.shared)
+            except Exception:
+                logger.warning("Heroku log drain: the cache failed; counting in this process", exc_info=True)
+                self.cache_paused_until = time.monotonic() + CACHE_PAUSE_SECONDS
+        return call(self.local)
+
+    def first_time(self, drain_token: str, frame_id: str) -> bool:
+        if not FRAME_ID.fullmatch(frame_id) or not FRAME_ID.fullmatch(drain_token or "-"):
+            return True
+        key = f"frame:{drain_token}:{frame_id}"
+        if key in self.recent_frames:
+            return False
+        self.recent_frames[key] = None
+        if len(self.recent_frames) > 1000:
+            self.recent_frames.popitem(last=False)
+        return self.shared_or_local(lambda store: store.add(key, FRAME_ID_SECONDS))
+
+    def handle(self, body: bytes, message_count: str) -> None:
+        batch = logplex.parse(body)
+        if batch.skipped:
+            logger.warning(
+                "Heroku log drain: skipped %d unreadable part(s) of a batch; read %d of %s lines",
+                batch.skipped,
+                len(batch.lines),
+                message_count[:12] or "?",
+            )
+        config = current().config
+        groups: dict[str, tuple[PlatformError, str, int]] = {}
+        for error in classify(batch.lines, memory_percent=config.drain_memory_percent):
+            route = url_route(error.path) if error.source == "router" else ""
+            key = throttle_key(error, route)
+            first, _, count = groups.get(key, (error, route, 0))
+            groups[key] = (first, route, count + 1)
+        for key, (error, route, count) in groups.items():
+            limit, seconds = error.limit or (config.drain_events_per_minute, 60)
+            carried = self.throttle.admit(key, count, limit=limit, seconds=seconds, sample=(error, route))
+            if carried:
+                send(error, route, carried)
+        for key, (error, route) in self.throttle.due():
+            carried = self.throttle.release(key)
+            if carried:
+                send(error, route, carried)
+
+
+def throttle_key(error: PlatformError, route: str) -> str:
+    """One key per issue and dyno, short and safe for any cache backend."""
+    issue = "\0".join([*platform_events.fingerprint(error, route), error.dyno])
+    return hashlib.sha256(issue.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def send(error: PlatformError, route: str, count: int) -> None:
+    """One event, through the app's own SDK, tagged with the dyno the line is about.
+
+    A fresh isolation scope: the drain request's own tags (its request_id)
+    and request data must not ride along. The global scope still adds the
+    app and release tags; these tags override its dyno ones.
+    """
+    receiver = current().dyno
+    with use_isolation_scope(Scope(ty=ScopeType.ISOLATION)), use_scope(Scope(ty=ScopeType.CURRENT)) as scope:
+        for name, value in platform_events.tags(error).items():
+            scope.set_tag(name, value)
+        context = {name: value for name, value in heroku_context(receiver).items() if name != "dyno_id"}
+        scope.set_context("heroku", {**context, "received_by": receiver.name})
+        sentry_sdk.capture_event(platform_events.event(error, route=route, count=count))
+
+
+RECEIVER = Receiver()

@@ -1,0 +1,148 @@
+"""Logplex's HTTPS drain body: octet-counted RFC 5424 frames, read without ever raising.
+
+A POST body is frames back to back, each "<length> <frame>", where the frame is
+``<PRI>1 TIMESTAMP HOST APP PROCID MSGID MESSAGE`` and APP is ``heroku`` (the
+platform: router, dyno manager, Logplex) or ``app`` (what a dyno printed):
+
+    83 <40>1 2012-11-30T06:45:29+00:00 host heroku web.3 - State changed from starting to up
+
+https://devcenter.heroku.com/articles/log-drains#https-drains
+https://datatracker.ietf.org/doc/html/rfc6587#section-3.4.1
+
+Whatever arrives, parse() returns the frames it could read and the number of
+stretches it had to skip: a frame whose length is wrong, cut short or absurd
+costs only itself, never the frames after it.
+"""
+
+import re
+from dataclasses import dataclass
+
+# Logplex caps a message at 10 KB; seven digits is far more than any real frame needs.
+MAX_LENGTH_DIGITS = 7
+# Where a frame may start: a length, a space and a syslog priority ("74 <190>1").
+FRAME_START = re.compile(rb"\d{1,%d} <\d{1,3}>\d" % MAX_LENGTH_DIGITS)
+# "<0>1 2026-11-26T14:02:03Z h a p -": no frame is shorter.
+MIN_FRAME_BYTES = 32
+# A header (PRI, timestamp, host, app, procid, msgid) is well under this on any real line.
+MAX_HEADER_BYTES = 512
+HEADER = re.compile(rb"<\d{1,3}>\d{1,2}")
+# What follows a frame that ends where its length says: the end of the body or the next frame.
+BOUNDARY = re.compile(rb"\s*(?:\d{1,%d} <\d{1,3}>\d|\Z)" % MAX_LENGTH_DIGITS)
+WHITESPACE = b" \r\n\t"
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    timestamp: str
+    app: str  # "heroku" or "app"
+    process: str  # "router", "logplex", "web.1", "worker.2", "run.1234" …
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    lines: list[LogLine]
+    skipped: int  # stretches of the body that were not readable frames
+
+
+def parse(body: bytes) -> Batch:
+    lines: list[LogLine] = []
+    skipped = 0
+    position, end = 0, len(body)
+    resynchronised = False  # a stray digit right after skipped junk is part of the same junk
+    while position < end:
+        if body[position] in WHITESPACE:
+            position += 1
+            continue
+        frame_end, line, stray = read_frame(body, position)
+        if line is not None:
+            lines.append(line)
+            skipped += stray and not resynchronised
+            resynchronised = False
+            position = frame_end
+            continue
+        skipped += 1
+        resynchronised = True
+        position = resynchronise(body, position + 1)
+    return Batch(lines, skipped)
+
+
+def resynchronise(body: bytes, position: int) -> int:
+    """The next place a readable frame starts, or the end of the body."""
+    # Candidates may overlap ("12 <13>" + "97 <172>1 …"): search again from the one after each miss.
+    while match := FRAME_START.search(body, position):
+        if read_frame(body, match.start())[1] is not None:
+            return match.start()
+        position = match.start() + 1
+    return len(body)
+
+
+def read_frame(body: bytes, position: int) -> tuple[int, LogLine | None, bool]:
+    """(end, line, stray) for the frame at position; line is None when there is none.
+
+    A frame holds one line: Logplex splits a dyno's output at newlines and ends
+    each frame with one. Junk can put digits in front of a length ("5" + "74
+    <190>1 …"): of the readings of the digits, from all of them down to the
+    last, the first that ends where the next frame or the body starts wins;
+    failing that, the longest, as a frame followed by junk is still a frame.
+    stray says digits were dropped.
+    """
+    space = body.find(b" ", position, position + MAX_LENGTH_DIGITS + 1)
+    digits = body[position:space] if space > position else b""
+    if not digits.isdigit():
+        return position, None, False
+    best: tuple[int, Header | None, bool] = (position, None, False)
+    for start in range(len(digits)):
+        length = int(digits[start:])
+        frame_end = space + 1 + length
+        if length < MIN_FRAME_BYTES or frame_end > len(body):
+            continue
+        if body.find(b"\n", space + 1, frame_end - 1) != -1:
+            continue
+        header = read_header(body, space + 1, frame_end)
+        if header is None:
+            continue
+        if BOUNDARY.match(body, frame_end):
+            return frame_end, log_line(body, header, frame_end), start > 0
+        if best[1] is None:
+            best = (frame_end, header, start > 0)
+    frame_end, header, stray = best
+    return frame_end, log_line(body, header, frame_end) if header is not None else None, stray
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    timestamp: bytes
+    app: bytes
+    process: bytes
+    message_start: int
+
+
+def read_header(body: bytes, start: int, end: int) -> Header | None:
+    """The header of the frame body[start:end]: PRI and version, timestamp, host, app, procid and msgid.
+
+    Only its first bytes are looked at, so a length that spans the whole
+    body costs no more than a real one.
+    """
+    head = body[start : min(end, start + MAX_HEADER_BYTES)]
+    fields = head.split(b" ", 6)
+    if len(fields) < 6 or (len(fields) == 6 and len(head) < end - start) or not HEADER.fullmatch(fields[0]):
+        return None
+    timestamp, app, process = fields[1], fields[3], fields[4]
+    # RFC 3339, as Logplex writes it: "2026-11-26T14:02:03.123456+00:00".
+    if not (timestamp[4:5] == b"-" and timestamp[10:11] == b"T" and timestamp[:4].isdigit() and app and process):
+        return None
+    return Header(timestamp, app, process, min(end, start + sum(map(len, fields[:6])) + 6))
+
+
+def log_line(body: bytes, header: Header, end: int) -> LogLine:
+    message = body[header.message_start : end]
+    # Some senders add RFC 5424's empty structured data ("- -" before the message).
+    if message.startswith(b"- "):
+        message = message[2:]
+    return LogLine(
+        timestamp=header.timestamp.decode("ascii", "replace"),
+        app=header.app.decode("ascii", "replace"),
+        process=header.process.decode("ascii", "replace"),
+        message=message.rstrip(b"\r\n").decode("utf-8", "replace"),
+    )

@@ -1,0 +1,267 @@
+"""Which of Heroku's own log lines become Sentry events, and what each one says.
+
+Three parts of the platform write errors about an app, never seen by the SDK
+inside a dyno (https://devcenter.heroku.com/articles/error-codes):
+
+- the router (``heroku router``): ``at=error code=H12 desc="Request timeout" method=GET path="/" … dyno=web.1``;
+- the dyno manager (``heroku web.1``): ``Error R14 (Memory quota exceeded)``, ``State changed from up to crashed``,
+  and, with ``heroku labs:enable log-runtime-metrics``, ``source=web.1 … sample#memory_total=… sample#memory_quota=…``;
+- Logplex (``heroku logplex``): ``Error L10 (output buffer overflow): 500 messages dropped since …``.
+
+classify() reads a batch in order and returns one PlatformError per line worth
+an event, each about the dyno the line names, never the dyno that received it.
+App lines (``app web.1``) are left alone: the SDK in that dyno reports them.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .logplex import LogLine
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Code:
+    title: str
+    level: str | None  # None: known, and not worth an event
+    # At most this many events per dyno and issue in this many seconds (None: the drain's configured limit a minute).
+    limit: tuple[int, int] | None = None
+
+
+# To add a code: add a row here; H codes are read from router lines, R codes and "crashed"/"memory" from
+# dyno-manager lines, L codes from Logplex's. A code missing here is still reported, at the router's own level.
+CODES = {
+    "H10": Code("App crashed", ERROR),
+    "H11": Code("Backlog too deep", ERROR),
+    "H12": Code("Request timeout", ERROR),
+    "H13": Code("Connection closed without response", ERROR),
+    "H14": Code("No web dynos running", ERROR),
+    "H15": Code("Idle connection", ERROR),
+    "H17": Code("Poorly formatted HTTP response", ERROR),
+    "H18": Code("Server Request Interrupted", ERROR),
+    "H19": Code("Backend connection timeout", ERROR),
+    "H20": Code("App boot timeout", ERROR),
+    "H21": Code("Backend connection refused", ERROR),
+    "H22": Code("Connection limit reached", ERROR),
+    "H23": Code("Endpoint misconfigured", ERROR),
+    "H24": Code("Forced close", ERROR),
+    "H25": Code("HTTP Restriction", ERROR),
+    "H26": Code("Request Error", WARNING),
+    "H27": Code("Client Request Interrupted", WARNING),
+    "H28": Code("Client Connection Idle", WARNING),
+    "H31": Code("Misdirected Request", WARNING),
+    "H80": Code("Maintenance mode", None),
+    "H81": Code("Blank app", None),
+    "H82": Code("Free dyno quota exhausted", None),
+    "H83": Code("Planned Service Degradation", WARNING),
+    "H99": Code("Platform error", ERROR),
+    "R10": Code("Boot timeout", ERROR),
+    "R12": Code("Exit timeout", ERROR),
+    "R13": Code("Attach error", WARNING),
+    "R14": Code("Memory quota exceeded", ERROR),
+    "R15": Code("Memory quota vastly exceeded", ERROR),
+    "R16": Code("Detached", WARNING),
+    "R17": Code("Checksum error", ERROR),
+    "R99": Code("Platform error", ERROR),
+    "crashed": Code("Dyno crashed", ERROR),
+    "memory": Code("Memory near quota", WARNING, limit=(1, 600)),
+    "L10": Code("Drain buffer overflow", WARNING),
+    "L11": Code("Tail buffer overflow", WARNING),
+    "L12": Code("Local buffer overflow", WARNING),
+    "L13": Code("Local delivery error", WARNING),
+    "L14": Code("Certificate validation error", WARNING),
+    "L15": Code("Tail buffer temporarily unavailable", None),
+}
+ROUTER_LEVELS = {"error": ERROR, "warning": WARNING}
+
+ROUTER_FIELD = re.compile(r'(\w+)=("[^"]*"|\S*)')
+ROUTER_CODE = re.compile(r"H[0-9]{2}")
+DYNO_ERROR = re.compile(r"Error (R[0-9]{2}) \(([^)]*)\)(?: -> (.*))?")
+CRASHED = re.compile(r"State changed from (\w+) to crashed")
+EXITED = re.compile(r"Process exited with status ([0-9]{1,9})")
+RUNNING = re.compile(r"Process running mem=([0-9]{1,9})M(?:B)?\(([0-9]{1,9}(?:\.[0-9]{1,6})?)%\)")
+SAMPLE_MB = re.compile(r"sample#(memory_[a-z]+)=([0-9]{1,9}(?:\.[0-9]{1,6})?)MB")
+SOURCE = re.compile(r"source=(\S+)")
+LOGPLEX_ERROR = re.compile(r"(?:Error )?(L[0-9]{2}) \(([^)]*)\)")
+DROPPED = re.compile(r"([0-9]{1,9}) messages")  # "500 messages dropped", "dropped 1101 messages", "111 messages lost"
+DIGITS = re.compile(r"[0-9]{1,9}")
+DYNO_LINE_STARTS = ("Error R", "State changed from ", "Process exited with status ", "Process running mem=", "source=")
+
+
+@dataclass(frozen=True)
+class PlatformError:
+    code: str  # "H12", "R14", "L10", "crashed", "memory"
+    title: str
+    level: str
+    source: str  # "router", "dyno" or "logplex": who wrote the line
+    dyno: str  # the dyno the line is about; "router" or "logplex" when it names none
+    message: str
+    timestamp: str
+    path: str = ""  # router errors: the request's path, without its query string
+    tags: dict[str, str] = field(default_factory=dict)
+    data: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def limit(self) -> tuple[int, int] | None:
+        row = CODES.get(self.code)
+        return row.limit if row else None
+
+
+def classify(lines: Iterable[LogLine], *, memory_percent: float) -> list[PlatformError]:
+    found = []
+    # What earlier lines of the batch said about each dyno: its last exit status and memory reading.
+    recent: dict[str, dict[str, object]] = {}
+    for line in lines:
+        if line.app != "heroku":
+            continue
+        if line.process == "router":
+            error = router_error(line)
+        elif line.process == "logplex":
+            error = logplex_error(line)
+        else:
+            error = dyno_error(line, recent.setdefault(line.process, {}), memory_percent)
+        if error is not None:
+            found.append(error)
+    return found
+
+
+def router_error(line: LogLine) -> PlatformError | None:
+    if "code=" not in line.message:  # the router's ordinary line: at=info method=GET …
+        return None
+    fields = {name: value.strip('"') for name, value in ROUTER_FIELD.findall(line.message)}
+    code = fields.get("code", "")
+    if not ROUTER_CODE.fullmatch(code):
+        return None
+    row = CODES.get(code)
+    level = row.level if row else ROUTER_LEVELS.get(fields.get("at", ""))
+    if level is None:
+        return None
+    title = row.title if row else fields.get("desc") or code
+    method = fields.get("method", "")
+    # The query string stays out of Sentry: it is where secrets and personal data travel.
+    path = fields.get("path", "").split("?", 1)[0]
+    tags = {"method": method, "status": fields.get("status", ""), "request_id": fields.get("request_id", "")}
+    data = {
+        "connect_ms": milliseconds(fields.get("connect", "")),
+        "service_ms": milliseconds(fields.get("service", "")),
+        "path": path,
+        "host": fields.get("host", ""),
+        "desc": fields.get("desc", ""),
+        "cause": fields.get("cause", ""),
+        "sock": fields.get("sock", ""),
+        "bytes": fields.get("bytes", ""),
+        "protocol": fields.get("protocol", ""),
+    }
+    return PlatformError(
+        code=code,
+        title=title,
+        level=level,
+        source="router",
+        dyno=fields.get("dyno") or "router",
+        message=f"{code} {title}: {method} {path}".rstrip(": "),
+        timestamp=line.timestamp,
+        path=path,
+        tags={name: value for name, value in tags.items() if value},
+        data={name: value for name, value in data.items() if value not in ("", None)},
+    )
+
+
+def milliseconds(value: str) -> int | None:
+    """The router's "30001ms" (or a bare number on older lines) as an int; None when empty."""
+    value = value.removesuffix("ms")
+    return int(value) if DIGITS.fullmatch(value) else None
+
+
+def dyno_error(line: LogLine, recent: dict[str, object], memory_percent: float) -> PlatformError | None:
+    message = line.message
+    if not message.startswith(DYNO_LINE_STARTS):
+        return None
+    dyno = line.process
+    if match := DYNO_ERROR.match(message):
+        code, title_in_line, detail = match.groups()
+        row = CODES.get(code)
+        if row is not None and row.level is None:
+            return None
+        title = row.title if row else title_in_line
+        data = {"detail": detail or "", **recent_memory(recent)}
+        return dyno_event(line, code, title, row.level if row else ERROR, f"{code} {title}: {dyno}", data)
+    if match := EXITED.match(message):
+        recent["exit_status"] = int(match[1])
+        return None
+    if match := RUNNING.match(message):
+        recent["memory_mb"], recent["memory_percent"] = int(match[1]), float(match[2])
+        return None
+    if match := CRASHED.match(message):
+        status = recent.get("exit_status")
+        suffix = f" (exit status {status})" if status is not None else ""
+        data = {"from_state": match[1], "exit_status": status}
+        return dyno_event(line, "crashed", CODES["crashed"].title, ERROR, f"Dyno crashed: {dyno}{suffix}", data)
+    if message.startswith("source="):
+        return memory_warning(line, memory_percent)
+    return None
+
+
+def recent_memory(recent: dict[str, object]) -> dict[str, object]:
+    return {name: recent[name] for name in ("memory_mb", "memory_percent") if name in recent}
+
+
+def memory_warning(line: LogLine, memory_percent: float) -> PlatformError | None:
+    """A log-runtime-metrics sample at or above memory_percent of the dyno's quota (R14 comes at 100 %)."""
+    samples = {name: float(value) for name, value in SAMPLE_MB.findall(line.message)}
+    total, quota = samples.get("memory_total"), samples.get("memory_quota")
+    if not total or not quota:
+        return None
+    percent = 100 * total / quota
+    if percent < memory_percent:
+        return None
+    source = SOURCE.match(line.message)
+    dyno = source[1] if source else line.process
+    data = {
+        "memory_total_mb": total,
+        "memory_quota_mb": quota,
+        "memory_percent": round(percent, 1),
+        **{f"{name}_mb": value for name, value in samples.items() if name in ("memory_rss", "memory_swap")},
+    }
+    message = f"Memory at {percent:.0f}% of quota: {dyno} ({total:.0f} of {quota:.0f} MB)"
+    return dyno_event(line, "memory", CODES["memory"].title, WARNING, message, data, dyno=dyno)
+
+
+def dyno_event(
+    line: LogLine, code: str, title: str, level: str, message: str, data: dict, *, dyno: str = ""
+) -> PlatformError:
+    return PlatformError(
+        code=code,
+        title=title,
+        level=level,
+        source="dyno",
+        dyno=dyno or line.process,
+        message=message,
+        timestamp=line.timestamp,
+        data={name: value for name, value in data.items() if value not in ("", None)},
+    )
+
+
+def logplex_error(line: LogLine) -> PlatformError | None:
+    match = LOGPLEX_ERROR.match(line.message)
+    if match is None:
+        return None
+    code = match[1]
+    row = CODES.get(code)
+    if row is not None and row.level is None:
+        return None
+    title = row.title if row else match[2]
+    dropped = DROPPED.search(line.message)
+    count = int(dropped[1]) if dropped else None
+    message = f"{code} {title}" + (f": {count} log lines dropped" if count is not None else "")
+    return PlatformError(
+        code=code,
+        title=title,
+        level=row.level if row else WARNING,
+        source="logplex",
+        dyno="logplex",
+        message=message,
+        timestamp=line.timestamp,
+        data={"dropped": count, "detail": line.message[:500]} if count is not None else {"detail": line.message[:500]},
+    )
