@@ -134,9 +134,9 @@ def test_a_one_off_command_stopped_with_sigterm_exits_normally_and_sends_its_eve
     ids=["defaults", "drain-on-watchdog-off"],
 )  # fmt: skip
 def test_sentry_check_says_whether_the_log_drain_and_the_watchdog_are_on(
-    database, sentry_sink, values, drain, watchdog
+    database_url, sentry_sink, values, drain, watchdog
 ):
-    result = sentry_check(heroku_env("run.1", DATABASE_URL=database, SENTRY_DSN=sentry_sink.dsn, **values))
+    result = sentry_check(heroku_env("run.1", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn, **values))
     assert result.returncode == 0, result.stdout + result.stderr
     assert drain in result.stdout
     assert watchdog in result.stdout

@@ -4,7 +4,7 @@ import http.client
 import itertools
 import urllib.parse
 
-from tests import logplex_lines
+from tests.support import logplex_lines
 from tests.support.sentry_sink import tags_of
 
 # URL-safe and long enough for sentry_heroku.config: what `openssl rand -hex` would give.
