@@ -11,9 +11,15 @@ cache: with Redis every dyno and worker process sees the same one. A
 process-local cache (LocMemCache without REDIS_URL) cannot hear another
 process's saves, so with one the map is not cached at all.
 
-A body stored under a version never changes, so each process also keeps
-the bodies it served last in its own memory (RecentBodies): a warm request
-then costs one small Redis GET, the version, instead of fetching 200 KB.
+Every request needs the current version, and a Redis GET per request was
+most of a warm answer's cost. So each process keeps the version in memory,
+and Redis tells it the moment any process replaces it (bahk/redis_tracking.py);
+until the process is sure it hears Redis (at start, after any disconnect),
+it reads the version from Redis as before.
+
+A body stored under a version never changes, so no one needs telling when it
+goes: each process keeps the bodies it served last in its own memory
+(RecentBodies). A warm request then makes no network round trip at all.
 """
 
 import logging
@@ -28,6 +34,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from redis.exceptions import RedisError
 
+from bahk.redis_tracking import KeptValues
 from hub.bbox import MapQuery
 
 logger = logging.getLogger(__name__)
@@ -86,6 +93,7 @@ class RecentBodies:
 
 
 recent = RecentBodies(RECENT_BYTES)
+kept_version = KeptValues([VERSION_KEY])
 
 
 def is_shared() -> bool:
@@ -93,7 +101,12 @@ def is_shared() -> bool:
 
 
 def data_version() -> str:
-    """The current version; a new one when the cache has none (first use, eviction, an emptied Redis)."""
+    """The current version, from this process's copy while Redis keeps it fresh, else from the cache."""
+    return kept_version.get(VERSION_KEY, shared_version)
+
+
+def shared_version() -> str:
+    """The version in the cache; a new one when it has none (first use, eviction, an emptied Redis)."""
     return cache.get_or_set(VERSION_KEY, new_version, timeout=None)
 
 
@@ -131,6 +144,8 @@ def bump_version() -> None:
     except CACHE_ERRORS:
         # The change itself is saved; cached bodies can be stale for BODY_SECONDS at most.
         logger.warning("participants map: data version not bumped; cached maps expire within %s s", BODY_SECONDS)
+    # This process's next request reads the new version without waiting for Redis's message.
+    kept_version.forget(VERSION_KEY)
 
 
 def participants_changed(sender, using, **kwargs) -> None:

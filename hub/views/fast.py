@@ -3,9 +3,10 @@
 The request, step by step, each step a child span of the Django
 integration's transaction and a breadcrumb:
 
-1. cache lookup: the data version (one small Redis GET), then the gzipped
-   body for this bbox, limit and version, from this process's memory or
-   from Redis (a hit ends here);
+1. cache lookup: the data version (from this process's memory while Redis
+   keeps it fresh, else one small Redis GET), then the gzipped body for
+   this bbox, limit and version, from this process's memory or from Redis
+   (a hit ends here);
 2. on a miss, the database query, which writes the GeoJSON itself (hub/geojson.py);
 3. serialisation: the FeatureCollection around the features, as bytes;
 4. compression, once per body, and the cache store.
