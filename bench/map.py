@@ -16,7 +16,15 @@ Every request but naive's asks for gzip, as browsers do. Then, in-process,
 what each middleware costs the ceiling view per request (the gap between
 the Django and raw ceilings).
 
-    .venv/bin/python bench/map.py [--duration 10] [--sizes 1000,10000,100000]
+The figure is CPU per request: utime+stime of every process of the web
+dyno (gunicorn's master and workers, all threads) over a case's run,
+divided by the requests wrk completed in it; Redis's and PostgreSQL's own
+CPU is not in it. warm, cold, naive and ceiling share one gunicorn and run
+interleaved, --rounds times, and each column is the median over rounds:
+on a shared machine throughput swings two- to three-fold between identical
+rounds while CPU per request holds within about 20 %.
+
+    .venv/bin/python bench/map.py [--duration 10] [--rounds 3] [--sizes 1000,10000,100000]
 
 Prints one table and writes bench/results/map.json.
 """
@@ -24,6 +32,7 @@ Prints one table and writes bench/results/map.json.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.sentry_overhead import dyno_cpu_seconds  # noqa: E402
 from tests.processes import Process, clean_env, http_get, migrate, run_command, start_web  # noqa: E402
 from tests.sentry_sink import SentrySink  # noqa: E402
 from tests.servers import PostgresServer, RedisServer, free_port, require_binary, wait_until  # noqa: E402
@@ -43,6 +53,8 @@ GZIP = {"Accept-Encoding": "gzip"}
 # Two gunicorn workers with four threads each: eight requests in flight fill them.
 CONNECTIONS = 8
 SENTRY_RATES = {"sentry 0": "0", "sentry 0.1": "0.1", "sentry 1.0": "1.0"}
+# The cases one gunicorn serves, run in this order every round.
+INTERLEAVED = ("warm", "ceiling", "cold", "naive")
 # Headers that belong to the connection, not the response.
 HOP_HEADERS = {"date", "server", "connection", "keep-alive", "transfer-encoding"}
 
@@ -73,7 +85,9 @@ end
 """
 
 
-def wrk(base_url: str, path: str, duration: int, headers: dict[str, str], script: str = "") -> dict:
+def wrk(base_url: str, path: str, duration: int, headers: dict[str, str], script: str = "", *, session: int) -> dict:
+    """One wrk run; with the web process's session, the CPU its processes spent per request."""
+    cpu_before = dyno_cpu_seconds(session)
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script + WRK_REPORT)
         lua.flush()
@@ -83,9 +97,11 @@ def wrk(base_url: str, path: str, duration: int, headers: dict[str, str], script
              *header_args, "-s", lua.name, base_url + path],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
+    cpu = dyno_cpu_seconds(session) - cpu_before
     line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH "))
     summary = json.loads(line.removeprefix("BENCH "))
     return {
+        "cpu_us": cpu * 1e6 / summary["requests"],
         "rps": summary["requests"] / (summary["duration_us"] / 1e6),
         "p50_ms": summary["p50_us"] / 1000,
         "p99_ms": summary["p99_us"] / 1000,
@@ -129,7 +145,13 @@ def start_raw(env: dict[str, str], log_path: Path) -> tuple[Process, str]:
     return process, base_url
 
 
-def measure_size(size, postgres, redis, sink, duration, folder) -> tuple[dict, dict]:
+def median_row(runs: list[dict]) -> dict:
+    """Each figure's median over the rounds (so a row's figures may come from different rounds)."""
+    medians = {name: statistics.median(run[name] for run in runs) for name in runs[0]}
+    return medians | {"cpu_us_per_round": [run["cpu_us"] for run in runs]}
+
+
+def measure_size(size, postgres, redis, sink, duration, rounds, folder) -> tuple[dict, dict]:
     env = clean_env(
         DJANGO_SETTINGS_MODULE="bench.map_settings",
         REDIS_URL=redis.url,
@@ -141,17 +163,25 @@ def measure_size(size, postgres, redis, sink, duration, folder) -> tuple[dict, d
     redis.client().flushall()
     rows = {}
     process, base_url = start_web(env, folder / f"web-{size}.log")
+    cases = {
+        "warm": (MAP_PATH, ""),
+        "ceiling": ("/bench/ceiling/", ""),
+        "cold": (MAP_PATH, WRK_COLD),
+        "naive": ("/bench/naive/", ""),
+    }
     try:
         sizes = capture(base_url, folder)  # also warms the cache for the warm case
-        rows["warm"] = wrk(base_url, MAP_PATH, duration, GZIP)
-        rows["cold"] = wrk(base_url, MAP_PATH, duration, GZIP, WRK_COLD)
-        rows["naive"] = wrk(base_url, "/bench/naive/", duration, GZIP)
-        rows["ceiling"] = wrk(base_url, "/bench/ceiling/", duration, GZIP)
+        runs = {case: [] for case in INTERLEAVED}
+        for _ in range(rounds):
+            for case in INTERLEAVED:
+                path, script = cases[case]
+                runs[case].append(wrk(base_url, path, duration, GZIP, script, session=process.pid))
+        rows = {case: median_row(case_runs) for case, case_runs in runs.items()}
     finally:
         process.stop()
     process, base_url = start_raw(env, folder / f"raw-{size}.log")
     try:
-        rows["raw"] = wrk(base_url, MAP_PATH, duration, GZIP)
+        rows["raw"] = wrk(base_url, MAP_PATH, duration, GZIP, session=process.pid)
     finally:
         process.stop()
     if size == 10_000:
@@ -160,7 +190,7 @@ def measure_size(size, postgres, redis, sink, duration, folder) -> tuple[dict, d
             process, base_url = start_web(traced, folder / f"web-{case}.log")
             try:
                 http_get(base_url + MAP_PATH, headers=GZIP)
-                rows[case] = wrk(base_url, MAP_PATH, duration, GZIP)
+                rows[case] = wrk(base_url, MAP_PATH, duration, GZIP, session=process.pid)
             finally:
                 process.stop()
     return rows, sizes
@@ -215,17 +245,20 @@ def in_process_costs(env: dict[str, str]) -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def ratio(rows: dict, case: str, over: str) -> float | None:
-    return rows[case]["rps"] / rows[over]["rps"] if case in rows and over in rows else None
+def cpu_ratio(rows: dict, case: str, over: str) -> float | None:
+    """How many times less CPU per request `case` takes than `over` (above 1: case is cheaper)."""
+    return rows[over]["cpu_us"] / rows[case]["cpu_us"] if case in rows and over in rows else None
 
 
 def report(results: dict) -> None:
     print(f"load average before: {results['load_before']}, after: {results['load_after']}; {results['cpus']} CPUs")
-    print(f"{'participants':>12} {'case':<11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    print(f"rounds: {results['rounds']} of {results['duration_s']} s per case (warm, ceiling, cold, naive interleaved)")
+    columns = f"{'CPU µs/req':>10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
+    print(f"{'participants':>12} {'case':<11} {columns}")
     for size, data in results["sizes"].items():
         for case, row in data["rows"].items():
-            timing = f"{row['rps']:>8.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f}"
-            print(f"{size:>12} {case:<11} {timing} {row['errors']:>6}")
+            timing = f"{row['cpu_us']:>10.0f} {row['rps']:>8.1f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f}"
+            print(f"{size:>12} {case:<11} {timing} {row['errors']:>6.0f}")
         body = data["body"]
         print(
             f"{'':>12} body: {body['features']} features, {body['raw_bytes']:,} bytes raw, "
@@ -233,20 +266,21 @@ def report(results: dict) -> None:
         )
     rows = results["sizes"].get("10000", {}).get("rows", {})
     if rows:
-        print("\nAt 10,000 participants (target):")
+        print("\nAt 10,000 participants, by CPU per request (target):")
         for label, case, over, target in (
-            ("warm / Django ceiling (>= 0.85)", "warm", "ceiling", 0.85),
-            ("cold / naive (>= 5)", "cold", "naive", 5),
-            ("sentry 0.1 / Sentry off (>= 0.85)", "sentry 0.1", "warm", 0.85),
-            ("sentry 0 / Sentry off", "sentry 0", "warm", None),
-            ("sentry 1.0 / Sentry off", "sentry 1.0", "warm", None),
-            ("warm / raw ceiling", "warm", "raw", None),
-            ("Django ceiling / raw ceiling", "ceiling", "raw", None),
+            ("warm vs Django ceiling (>= 0.85)", "warm", "ceiling", 0.85),
+            ("cold vs naive (>= 5)", "cold", "naive", 5),
+            ("warm vs raw ceiling", "warm", "raw", None),
+            ("Django ceiling vs raw ceiling", "ceiling", "raw", None),
         ):
-            value = ratio(rows, case, over)
+            value = cpu_ratio(rows, case, over)
             if value is not None:
                 verdict = "" if target is None else ("  met" if value >= target else "  MISSED")
                 print(f"  {label:<36} {value:6.2f}{verdict}")
+        for case in SENTRY_RATES:
+            if case in rows:
+                extra = (rows[case]["cpu_us"] - rows["warm"]["cpu_us"]) / 1000
+                print(f"  {case + ' over Sentry off (ms CPU)':<36} {extra:+6.2f}")
         body = results["sizes"]["10000"]["body"]
         share = body["gzip_bytes"] / body["raw_bytes"]
         print(f"  {'gzip / raw body (<= 25 %)':<36} {share:6.1%}{'  met' if share <= 0.25 else '  MISSED'}")
@@ -257,7 +291,8 @@ def report(results: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per case")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per case and round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of warm, ceiling, cold and naive")
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--middleware-costs", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -265,13 +300,19 @@ def main() -> None:
         print(json.dumps(middleware_costs()))
         return
 
-    results = {"load_before": os.getloadavg(), "cpus": os.cpu_count(), "duration_s": args.duration, "sizes": {}}
+    results = {
+        "load_before": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "duration_s": args.duration,
+        "rounds": args.rounds,
+        "sizes": {},
+    }
     postgres, redis, sink = PostgresServer().start(), RedisServer().start(), SentrySink().start()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-map-") as temporary:
             folder = Path(temporary)
             for size in map(int, args.sizes.split(",")):
-                rows, body = measure_size(size, postgres, redis, sink, args.duration, folder)
+                rows, body = measure_size(size, postgres, redis, sink, args.duration, args.rounds, folder)
                 results["sizes"][str(size)] = {"rows": rows, "body": body}
             results["middleware_us"] = in_process_costs(
                 clean_env(
