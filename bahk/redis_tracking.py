@@ -163,6 +163,10 @@ class Listener(threading.Thread):
         while not self.stopping.is_set():
             try:
                 self.listen()
+            except redis.ResponseError as error:
+                # CLIENT refused (an ACL, a provider's disabled commands): asking again will not help.
+                logger.warning("Redis refused client tracking (%s); reading from Redis every time", error)
+                self.stopping.set()
             except (RedisError, OSError) as error:
                 # Once per outage, not once per retry.
                 if first or self.copy.listening:

@@ -172,6 +172,23 @@ def test_on_rediss_with_a_self_signed_certificate_the_listener_hears_changes(red
         redis.stop()
 
 
+def test_where_redis_refuses_client_tracking_every_read_goes_to_redis(redis_server, redis_url, redis_settings):
+    # A user that may do everything but CLIENT, as a provider that disables it would leave us.
+    redis_server.client().acl_setuser(
+        "noclient", enabled=True, passwords=["+pw"], keys=["*"], commands=["+@all", "-client"]
+    )
+    try:
+        redis_settings(redis_url.replace("redis://", "redis://noclient:pw@"))
+        caches["default"].set("k", "v1")
+        values, reads = KeptValues(["k"]), CountingReads("k")
+        assert values.get("k", reads) == "v1"
+        wait_until(lambda: not values.tracking.listener.is_alive(), 10, "the listener to give up")
+        assert [values.get("k", reads) for _ in range(3)] == ["v1"] * 3
+        assert reads.count == 4
+    finally:
+        redis_server.client().acl_deluser("noclient")
+
+
 def test_without_redis_every_read_goes_to_the_cache(settings):
     settings.CACHES = {"default": backing_services.local_cache()}
     caches["default"].set("k", "v1")
