@@ -6,7 +6,10 @@ https://docs.gunicorn.org/en/stable/settings.html
 
 import os
 
-from bahk import env
+from sentry_heroku import env
+
+# Sends what Sentry still holds before a worker goes.
+from sentry_heroku.gunicorn_hooks import worker_exit  # noqa: F401
 
 # Heroku's router connects to $PORT on the dyno. "[::]" takes IPv6 and IPv4
 # (Fir routes over IPv6). Locally bin/dev and the tests bind loopback through
@@ -54,10 +57,3 @@ forwarded_allow_ips = "*"
 # Load the app before forking: workers share its memory and a broken
 # setting fails the boot once, with one clear message, instead of per worker.
 preload_app = True
-
-
-def worker_exit(server, worker):
-    """Send what Sentry still holds before the worker goes (Heroku restarts dynos daily)."""
-    import sentry_sdk
-
-    sentry_sdk.flush(timeout=2)

@@ -3,9 +3,7 @@
 import os
 import sys
 
-import sentry_sdk
 from celery import Celery
-from celery.signals import worker_process_shutdown
 from django.core.exceptions import ImproperlyConfigured
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bahk.settings")
@@ -34,9 +32,3 @@ def _make_local_broker_folders(sender: Celery, **kwargs) -> None:
     if sender.conf.broker_url.startswith("filesystem://"):
         for folder in ("messages", "control", "results"):
             (settings.LOCAL_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
-
-
-@worker_process_shutdown.connect
-def _flush_sentry(**kwargs) -> None:
-    """Pool processes leave with os._exit, which skips the SDK's own flush at exit."""
-    sentry_sdk.flush(timeout=2)

@@ -1,22 +1,22 @@
 """Settings for bahk: one file, decided by the environment.
 
-Every variable is read here, or in the module this file hands it to
-(bahk.heroku for the dyno's metadata, bahk.release and bahk.sentry_config
-for SENTRY_*), and every one is listed in the README's tables. The release
-phase's registration variables are read by bahk.sentry_releases.
+Every variable is read here, or in the module this file hands it to: the
+Sentry-for-Heroku app reads the dyno's metadata (sentry_heroku.dyno) and
+every SENTRY_* variable (sentry_heroku.config; the release phase's
+registration variables in sentry_heroku.registration). Every one is listed
+in the README's tables.
 """
 
 import os
-import sys
 from importlib.util import find_spec
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from bahk import backing_services, env
-from bahk.heroku import read_dyno
-from bahk.sentry import init_sentry
-from bahk.sentry_config import read_config
+import sentry_heroku
+from bahk import backing_services
+from sentry_heroku import env
+from sentry_heroku.dyno import read_dyno
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENVIRON = os.environ
@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "sentry_heroku",
     "hub",
 ]
 
@@ -60,7 +61,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "bahk.request_context.SentryRequestContextMiddleware",
+    "sentry_heroku.middleware.SentryRequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -182,8 +183,6 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
 }
 
-# Read and checked even when Sentry stays off, so a bad SENTRY_* value fails
-# the release phase instead of a dyno later.
-SENTRY = read_config(ENVIRON, DYNO)
-# In-process tests keep Sentry off; tests that check Sentry run real processes.
-SENTRY_ENABLED = "pytest" not in sys.modules and init_sentry(SENTRY, DYNO, static_url=STATIC_URL)
+# Reads and checks every SENTRY_* variable even when Sentry stays off, so a
+# bad value fails the release phase instead of a dyno later.
+sentry_heroku.init(ENVIRON, static_url=STATIC_URL)

@@ -1,15 +1,14 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
+from bahk.health import health
 from hub.views.fast import FastParticipantsMapView
-from hub.views.health import health
 from hub.views.map_page import map_page
-from hub.views.sentry_debug import sentry_debug
 
 urlpatterns = [
     path("health/", health, name="health"),
-    path("api/sentry-debug/", sentry_debug, name="sentry-debug"),
+    path("", include("sentry_heroku.urls")),
     path("admin/", admin.site.urls),
     path("api/participants/map/", FastParticipantsMapView.as_view(), name="participants-map"),
     path("map/", map_page, name="map"),

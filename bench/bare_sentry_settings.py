@@ -13,7 +13,7 @@ import sentry_sdk
 from bench.sentry_settings import *  # noqa: F403
 from bench.sentry_settings import MIDDLEWARE
 
-MIDDLEWARE = [name for name in MIDDLEWARE if name != "bahk.request_context.SentryRequestContextMiddleware"]
+MIDDLEWARE = [name for name in MIDDLEWARE if name != "sentry_heroku.middleware.SentryRequestContextMiddleware"]
 
 _rate = os.environ.get("BENCH_BARE_TRACES_SAMPLE_RATE")
 if _rate is None:

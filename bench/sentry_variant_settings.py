@@ -1,6 +1,6 @@
 """The project's Sentry set-up with some options changed, for bench/sentry_overhead.py --variant NAME[+NAME].
 
-bahk/sentry.py is not touched: while bahk.settings runs, sentry_sdk.init is
+sentry_heroku/sdk.py is not touched: while bahk.settings runs, sentry_sdk.init is
 wrapped so the variant named by BENCH_SENTRY_VARIANT can change the options
 init_sentry() passes. Each variant measures one proposed change.
 """
@@ -12,7 +12,7 @@ import sentry_sdk
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.redis import RedisIntegration
 
-from bahk import scrubbing
+from sentry_heroku import scrubbing
 
 
 def django_integration(**changes):

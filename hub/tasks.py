@@ -26,9 +26,3 @@ def record_work(token: str, seconds: float = 0) -> None:
         time.sleep(min(left, 0.1))
     # Nothing is returned: Celery logs a task's return value ("succeeded in 0.03s: …") at INFO.
     TaskRun.objects.get_or_create(token=token, defaults={"dyno": settings.DYNO.name})
-
-
-@shared_task
-def fail_for_sentry_debug() -> None:
-    """Fails on purpose, for /api/sentry-debug/?celery=true: the error should reach Sentry from the worker."""
-    raise ZeroDivisionError("sentry-debug: a task failed on purpose")

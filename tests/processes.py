@@ -105,8 +105,10 @@ class Process:
         self.stop()
 
 
-def run_command(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+def run_command(
+    args: list[str], env: dict[str, str], timeout: float = 120, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def migrate(env: dict[str, str]) -> None:

@@ -1,9 +1,9 @@
-"""bahk.env: a config var is accepted in the forms people type, and a wrong one is named with what it accepts."""
+"""sentry_heroku.env: a config var is accepted in the forms people type; a wrong one is named with what it takes."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from bahk import env
+from sentry_heroku import env
 
 
 @pytest.mark.parametrize(

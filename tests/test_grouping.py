@@ -7,10 +7,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import DatabaseError, IntegrityError, transaction
 
-from bahk import grouping
-from bahk.sentry import before_send
-from bahk.sentry_config import SentryConfig
 from hub.models import Participant
+from sentry_heroku import grouping
+from sentry_heroku.config import SentryConfig
+from sentry_heroku.sdk import before_send
 
 
 def violation(action) -> IntegrityError:

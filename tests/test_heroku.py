@@ -2,8 +2,8 @@
 
 import pytest
 
-from bahk.heroku import Dyno, process_type, read_dyno
-from bahk.release import release_name
+from sentry_heroku.dyno import Dyno, process_type, read_dyno
+from sentry_heroku.release import release_name
 
 BUILD_COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
 SLUG_COMMIT = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"

@@ -3,7 +3,7 @@
 import pytest
 import sentry_sdk
 
-from bahk.instrumentation import capture_errors, set_user_context, with_sentry_context
+from sentry_heroku.instrumentation import capture_errors, set_user_context, with_sentry_context
 from tests.sentry_sink import tags_of
 
 

@@ -12,8 +12,7 @@ import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from bahk.release import git_commit, release_name
-from bahk.sentry_releases import (
+from sentry_heroku.registration import (
     RegistrationFailed,
     ReleaseSettings,
     backoff,
@@ -24,6 +23,7 @@ from bahk.sentry_releases import (
     retry_after_seconds,
     started_at,
 )
+from sentry_heroku.release import git_commit, release_name
 from tests import faults
 from tests.processes import VENV_BIN, clean_env, heroku_env, run_command
 from tests.sentry_api import BLACK_HOLE, Scripted, SentryAPI

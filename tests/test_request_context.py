@@ -8,8 +8,10 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.test import RequestFactory
 from django.utils.functional import SimpleLazyObject
 
-from bahk.request_context import describe_request, ignored_user, queue_time_ms, request_secrets
-from bahk.sentry import REQUEST_SECRETS_HINT
+import sentry_heroku
+from sentry_heroku import setup
+from sentry_heroku.middleware import describe_request, ignored_user, queue_time_ms, request_secrets
+from sentry_heroku.sdk import REQUEST_SECRETS_HINT
 
 NOW = 1_795_000_000.0  # seconds since the epoch, as time.time() gives it
 
@@ -97,9 +99,11 @@ def describe(request, event: dict | None = None, hint: dict | None = None):
 
 
 @pytest.fixture
-def pii(settings):
+def pii(monkeypatch):
     def set_pii(on: bool, **changes):
-        settings.SENTRY = dataclasses.replace(settings.SENTRY, send_default_pii=on, **changes)
+        active = sentry_heroku.current()
+        config = dataclasses.replace(active.config, send_default_pii=on, **changes)
+        monkeypatch.setattr(setup, "_current", dataclasses.replace(active, config=config))
 
     return set_pii
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bahk.sampling import duration_ms, failed, keep_transaction, traces_sampler
+from sentry_heroku.sampling import duration_ms, failed, keep_transaction, traces_sampler
 
 RATE = 0.25
 

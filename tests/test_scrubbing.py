@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bahk.scrubbing import (
+from sentry_heroku.scrubbing import (
     FILTERED,
     MIN_SECRET_LENGTH,
     filter_patterns,

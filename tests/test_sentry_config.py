@@ -5,9 +5,9 @@ import logging
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from bahk.heroku import Dyno, read_dyno
-from bahk.sentry import data_collection, dyno_tags, heroku_context
-from bahk.sentry_config import DEFAULT_IGNORED_ERRORS, SentryConfig, read_config
+from sentry_heroku.config import DEFAULT_IGNORED_ERRORS, SentryConfig, read_config
+from sentry_heroku.dyno import Dyno, read_dyno
+from sentry_heroku.sdk import data_collection, dyno_tags, heroku_context
 from tests.processes import clean_env, run_command
 
 DSN = "https://5f0e4a1b2c3d4e5f@o12.ingest.sentry.io/4242"
@@ -253,8 +253,8 @@ EVERY_SENTRY_VARIABLE = {
 
 SETUP_AND_REPORT = (
     "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'bahk.settings'); django.setup(); "
-    "from django.conf import settings; import sentry_sdk; "
-    "print(settings.SENTRY_ENABLED, sentry_sdk.get_client().is_active())"
+    "import sentry_heroku, sentry_sdk; "
+    "print(sentry_heroku.current().enabled, sentry_sdk.get_client().is_active())"
 )
 
 

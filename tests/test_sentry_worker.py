@@ -54,7 +54,7 @@ def test_worker_error_is_tagged_with_worker_dyno_and_continues_the_request_trace
     assert tags["heroku_release"] == "v42"
     assert event["server_name"] == "worker.1"
     assert event["contexts"]["trace"]["trace_id"] == request["contexts"]["trace"]["trace_id"]
-    assert event["extra"]["celery-job"]["task_name"] == "hub.tasks.fail_for_sentry_debug"
+    assert event["extra"]["celery-job"]["task_name"] == "sentry_heroku.tasks.fail_for_sentry_debug"
 
 
 def test_worker_error_arrives_with_the_filesystem_broker_too(tmp_path, sentry_sink):
@@ -63,7 +63,7 @@ def test_worker_error_arrives_with_the_filesystem_broker_too(tmp_path, sentry_si
     with start_worker(env, tmp_path / "worker.log"):
         from tests.processes import run_command
 
-        enqueue = "from hub.tasks import fail_for_sentry_debug; fail_for_sentry_debug.delay()"
+        enqueue = "from sentry_heroku.tasks import fail_for_sentry_debug; fail_for_sentry_debug.delay()"
         result = run_command(["python", "manage.py", "shell", "-c", enqueue], env | {"DYNO": "run.7"})
         assert result.returncode == 0, result.stderr
         event = sentry_sink.wait_for(task_error, what="the task's error event")

@@ -6,11 +6,11 @@ when they were not delivered.
 """
 
 import sentry_sdk
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from sentry_sdk.utils import Dsn
 
-from bahk.sentry import dyno_tags
+from ...sdk import dyno_tags
+from ...setup import current
 
 FLUSH_SECONDS = 10
 
@@ -19,7 +19,8 @@ class Command(BaseCommand):
     help = "Print the Sentry configuration of this dyno and send a test message and exception."
 
     def handle(self, **options):
-        config, dyno = settings.SENTRY, settings.DYNO
+        setup = current()
+        config, dyno = setup.config, setup.dyno
         show = self.stdout.write
         if config.dsn:
             dsn = Dsn(config.dsn)
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         )
         if config.force_disable:
             raise CommandError("Sentry is off: SENTRY_FORCE_DISABLE is set.")
-        if not settings.SENTRY_ENABLED:
+        if not setup.enabled:
             raise CommandError("Sentry is off: set SENTRY_DSN to your project's DSN.")
 
         message_id = sentry_sdk.capture_message("sentry_check: test message from " + (dyno.name or "this machine"))

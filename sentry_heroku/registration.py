@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
-from bahk import env
+from . import env
 
 DEFAULT_URL = "https://sentry.io"
 DEFAULT_TIMEOUT = 30.0

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ImproperlyConfigured
 from sentry_sdk.utils import BadDsn, Dsn
 
-from bahk import env
-from bahk.heroku import Dyno
-from bahk.release import environment_name, release_name
+from . import env
+from .dyno import Dyno
+from .release import environment_name, release_name
 
 REQUEST_BODIES = ("never", "small", "medium", "always")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "OFF")

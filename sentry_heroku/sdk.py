@@ -1,6 +1,6 @@
 """Sentry for every process on a dyno: web, worker, release phase and one-off.
 
-settings.py calls init_sentry() once per process, so all of them start the
+setup.init() calls init_sentry() once per process, so all of them start the
 same way. What each event carries about the dyno is set on the *global*
 scope: in sentry-sdk 2.x the isolation scope at start-up belongs to the main
 thread only, and gunicorn's threads, Celery's pool and logging would not see it.
@@ -16,15 +16,13 @@ from sentry_sdk.integrations.redis import RedisIntegration
 from sentry_sdk.transport import HttpTransport
 from sentry_sdk.utils import format_attribute
 
-from bahk import grouping, sampling
-from bahk.heroku import Dyno
-from bahk.scrubbing import scrub_event
-from bahk.sentry_config import SentryConfig
+from . import grouping, sampling
+from .config import SentryConfig
+from .dyno import Dyno
+from .scrubbing import CLIENT_ADDRESS_HEADER_TERMS, scrub_event
 
 # Where request_context.py leaves what it learnt from the live request.
 REQUEST_SECRETS_HINT = "bahk_request_secrets"
-# Header names that carry the client's address (the SDK's own list when PII is off).
-ADDRESS_HEADER_TERMS = ["forwarded", "-ip", "remote-", "via", "-user"]
 
 
 class CountingTransport(HttpTransport):
@@ -67,7 +65,7 @@ def heroku_context(dyno: Dyno) -> dict[str, str]:
 
 def data_collection(config: SentryConfig) -> dict:
     """What the SDK collects by itself; scrubbing.py then removes secrets from whatever it sent."""
-    terms = [] if config.send_default_pii and not config.scrub_ip_address else ADDRESS_HEADER_TERMS
+    terms = [] if config.send_default_pii and not config.scrub_ip_address else list(CLIENT_ADDRESS_HEADER_TERMS)
     return {
         "user_info": config.send_default_pii,
         "cookies": {"mode": "denylist", "terms": terms},
@@ -199,3 +197,12 @@ def init_sentry(config: SentryConfig, dyno: Dyno, *, static_url: str) -> bool:
         scope.set_attribute(name, value)  # Sentry Logs read attributes, not tags
     scope.set_context("heroku", heroku_context(dyno))
     return True
+
+
+def flush_on_exit(**signal_arguments) -> None:
+    """Send what the SDK still holds before a process goes (Heroku restarts every dyno daily).
+
+    Gunicorn's worker_exit hook and Celery's worker_process_shutdown signal call it: a pool
+    process leaves with os._exit, which skips the SDK's own flush at exit.
+    """
+    sentry_sdk.flush(timeout=2)

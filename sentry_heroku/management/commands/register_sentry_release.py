@@ -1,8 +1,8 @@
 """python manage.py register_sentry_release: tell Sentry about this release and its deploy.
 
 bin/release runs it after the migrations. It names the release with the
-string the SDK puts on events (settings.SENTRY.release, from
-bahk.release.release_name) and prints one line per step. A Sentry outage
+string the SDK puts on events (the config's release, from
+sentry_heroku.release.release_name) and prints one line per step. A Sentry outage
 never blocks a deploy: a failure is one warning and exit 0, unless
 SENTRY_RELEASE_STRICT=1.
 """
@@ -10,10 +10,10 @@ SENTRY_RELEASE_STRICT=1.
 import os
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from bahk.sentry_releases import RegistrationFailed, Release, SentryReleases, from_environ, release_commit, started_at
+from ...registration import RegistrationFailed, Release, SentryReleases, from_environ, release_commit, started_at
+from ...setup import current
 
 PREFIX = "sentry: "
 
@@ -26,7 +26,8 @@ class Command(BaseCommand):
         if config.missing:
             self.say(f"release registration skipped; set {', '.join(config.missing)} to register releases and deploys")
             return
-        dyno, sentry = settings.DYNO, settings.SENTRY
+        setup = current()
+        dyno, sentry = setup.dyno, setup.config
         if not dyno.has_metadata:
             self.say(
                 "no dyno metadata, so the deploy has no Heroku release name or URL; "

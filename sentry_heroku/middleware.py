@@ -12,12 +12,12 @@ import weakref
 from functools import partial
 
 import sentry_sdk
-from django.conf import settings
 from django.utils.functional import empty
 
-from bahk.instrumentation import user_details
-from bahk.scrubbing import is_secret_key
-from bahk.sentry import REQUEST_SECRETS_HINT
+from .instrumentation import user_details
+from .scrubbing import is_secret_key
+from .sdk import REQUEST_SECRETS_HINT
+from .setup import current
 
 
 class SentryRequestContextMiddleware:
@@ -67,9 +67,10 @@ def describe_request(request_ref, event: dict, hint: dict) -> dict | None:
     # Load the user for an error; for a transaction only if the view already did.
     loaded = user is not None and getattr(user, "_wrapped", None) is not empty
     if user is not None and (loaded or event.get("type") != "transaction"):
-        if ignored_user(user, settings.SENTRY.ignore_user_email_domains):
+        config = current().config
+        if ignored_user(user, config.ignore_user_email_domains):
             return None
-        details = user_details(user, send_pii=settings.SENTRY.send_default_pii)
+        details = user_details(user, send_pii=config.send_default_pii)
         if details:
             event["user"] = {**(event.get("user") or {}), **details}
     hint[REQUEST_SECRETS_HINT] = request_secrets(request)

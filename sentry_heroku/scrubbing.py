@@ -1,6 +1,6 @@
 """Remove secrets from a Sentry event before it leaves the dyno.
 
-Three passes, all in one walk over the event:
+Three passes, all in one walk over the event, all derived from SECRET_WORDS:
 1. by key: the value under any key that names a secret (password, token,
    cookie, authorization, …) becomes "[Filtered]", at any depth: request
    data, headers, cookies, extra, contexts, breadcrumbs, span data and
@@ -19,22 +19,42 @@ from urllib.parse import parse_qsl
 
 FILTERED = "[Filtered]"
 
-# Matched anywhere in a normalised key ("X-Api-Key" → "x_api_key").
-SECRET_KEY_PARTS = (
-    "password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "authorization",
-    "cookie", "session", "csrf", "xsrf", "credit_card", "creditcard", "card_number", "cardnumber",
-    "credentials", "dsn",
+# The secret words. To add one, add a row: how it is spelled in a key (a
+# regular expression over the key, lower-cased with "-" as "_"), whether it
+# counts ANYWHERE in a key ("x_api_key") or only as a WHOLE_WORD of it
+# ("card_pin", where as a part it would hit "shipping"), and how it is
+# spelled in free text as "word=value" or "word: value" (None: keys only).
+ANYWHERE, WHOLE_WORD = "anywhere", "whole word"
+SECRET_WORDS = (
+    ("pass(?:word|wd)",   ANYWHERE,   "pass(?:word|wd)?"),
+    ("secret",            ANYWHERE,   "secret"),
+    ("token",             ANYWHERE,   "(?:access_|refresh_|auth_|id_)?token"),
+    ("api_?key",          ANYWHERE,   "api[_-]?key"),
+    ("private_?key",      ANYWHERE,   "private[_-]?key"),
+    ("authorization",     ANYWHERE,   "authorization"),
+    ("cookie",            ANYWHERE,   "cookie"),
+    ("session",           ANYWHERE,   "session(?:id|_id)?"),
+    ("csrf",              ANYWHERE,   "csrf(?:token|_token)?"),
+    ("xsrf",              ANYWHERE,   None),
+    ("credit_?card",      ANYWHERE,   "credit[_-]?card"),
+    ("card_?number",      ANYWHERE,   "card[_-]?number"),
+    ("credentials",       ANYWHERE,   None),
+    ("dsn",               ANYWHERE,   None),
+    ("pin",               WHOLE_WORD, "pin"),
+    ("ssn",               WHOLE_WORD, "ssn"),
+    ("cvv",               WHOLE_WORD, "cvv"),
+    ("cvc",               WHOLE_WORD, "cvc"),
+    ("auth",              WHOLE_WORD, None),
+    ("jwt",               WHOLE_WORD, None),
+    ("sid",               WHOLE_WORD, None),
+    ("otp",               WHOLE_WORD, None),
 )  # fmt: skip
-# Matched only as a whole word of the key ("card_pin", "userSsn"): as parts they would hit "shipping" or "lesson".
-SECRET_KEYS = frozenset({"pin", "ssn", "cvv", "cvc", "auth", "jwt", "sid", "otp"})
+SECRET_KEY_PART = re.compile("|".join(key for key, where, _ in SECRET_WORDS if where == ANYWHERE))
+SECRET_KEY_WORD = re.compile("|".join(key for key, where, _ in SECRET_WORDS if where == WHOLE_WORD))
 KEY_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[^A-Za-z0-9]+")
 
-_KEY_WORD_PATTERNS = [
-    "pass(?:word|wd)?", "secret", "(?:access_|refresh_|auth_|id_)?token", "api[_-]?key", "private[_-]?key",
-    "authorization", "cookie", "session(?:id|_id)?", "csrf(?:token|_token)?", "ssn", "cvv", "cvc", "pin",
-    "credit[_-]?card", "card[_-]?number",
-]  # fmt: skip
-_KEY_WORDS = "|".join(_KEY_WORD_PATTERNS)
+_TEXT_WORD_PATTERNS = [text for _, _, text in SECRET_WORDS if text]
+_KEY_WORDS = "|".join(_TEXT_WORD_PATTERNS)
 # key=value, key: value, "key": "value" inside free text.
 SECRET_ASSIGNMENT = re.compile(
     rf"""(?ix)\b(?P<key>{_KEY_WORDS})(?P<sep>["']?\s*[=:]\s*)(?!\[Filtered\])(?P<value>"[^"]*"|'[^']*'|[^\s&,;'"}}\]]+)"""
@@ -48,7 +68,7 @@ CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 # digits (card numbers). Timestamps, URLs and versions, most of a transaction, have none.
 _OPTIONAL_PART = re.compile(r"\(\?:[^)]*\)\?|\[[^\]]*\]\?")
 SECRET_STEMS = (
-    *(_OPTIONAL_PART.sub(" ", pattern).split()[0] for pattern in _KEY_WORD_PATTERNS),
+    *(_OPTIONAL_PART.sub(" ", pattern).split()[0] for pattern in _TEXT_WORD_PATTERNS),
     "bearer",
     "basic",
     "@",
@@ -67,9 +87,10 @@ def is_secret_key(key: object) -> bool:
 # remembering the answers makes scrubbing a transaction several times cheaper.
 @functools.lru_cache(maxsize=4096)
 def _is_secret_name(key: str) -> bool:
-    normalised = key.lower().replace("-", "_")
     words = KEY_WORD_BOUNDARY.split(key)
-    return any(word.lower() in SECRET_KEYS for word in words) or any(part in normalised for part in SECRET_KEY_PARTS)
+    return SECRET_KEY_PART.search(key.lower().replace("-", "_")) is not None or any(
+        SECRET_KEY_WORD.fullmatch(word.lower()) for word in words
+    )
 
 
 def secrets_in_query_string(query: str) -> set[str]:
@@ -210,7 +231,15 @@ def scrub_event(event: dict, extra_secrets: Iterable[str] = (), *, scrub_ip_addr
     return scrubbed
 
 
-IP_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded", "cf-connecting-ip", "true-client-ip")
+# Request headers that carry the client's address, as parts of a header's name
+# (the SDK's own list when PII is off): X-Forwarded-For, X-Real-IP, Via, ….
+# sdk.py hands the same list to the SDK, so neither side keeps what the other drops.
+CLIENT_ADDRESS_HEADER_TERMS = ("forwarded", "-ip", "remote-", "via", "-user")
+
+
+def is_client_address_header(name: object) -> bool:
+    lowered = str(name).lower()
+    return any(term in lowered for term in CLIENT_ADDRESS_HEADER_TERMS)
 
 
 def drop_ip_addresses(event: dict) -> None:
@@ -224,7 +253,7 @@ def drop_ip_addresses(event: dict) -> None:
         request["env"].pop("REMOTE_ADDR", None)
     headers = request.get("headers")
     if isinstance(headers, dict):
-        for name in [name for name in headers if name.lower() in IP_HEADERS]:
+        for name in [name for name in headers if is_client_address_header(name)]:
             del headers[name]
     elif isinstance(headers, list):
-        request["headers"] = [pair for pair in headers if str(pair[0]).lower() not in IP_HEADERS]
+        request["headers"] = [pair for pair in headers if not is_client_address_header(pair[0])]

@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from bahk.heroku import read_dyno
+from .dyno import read_dyno
 
 ROOT = Path(__file__).resolve().parent.parent
 

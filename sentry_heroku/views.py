@@ -13,7 +13,7 @@ import logging
 
 from django.http import Http404, JsonResponse
 
-from hub.tasks import fail_for_sentry_debug
+from sentry_heroku.tasks import fail_for_sentry_debug
 
 logger = logging.getLogger(__name__)
 
