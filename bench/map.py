@@ -20,7 +20,8 @@ The figure is CPU per request: utime+stime of every process of the web
 dyno (gunicorn's master and workers, all threads) over a case's run,
 divided by the requests wrk completed in it; Redis's and PostgreSQL's own
 CPU is not in it. warm, cold, naive and ceiling share one gunicorn and run
-interleaved, --rounds times, and each column is the median over rounds:
+interleaved, --rounds times (every other round in reverse order), and each
+column is the median over rounds:
 on a shared machine throughput swings two- to three-fold between identical
 rounds while CPU per request holds within about 20 %.
 
@@ -53,7 +54,7 @@ GZIP = {"Accept-Encoding": "gzip"}
 # Two gunicorn workers with four threads each: eight requests in flight fill them.
 CONNECTIONS = 8
 SENTRY_RATES = {"sentry 0": "0", "sentry 0.1": "0.1", "sentry 1.0": "1.0"}
-# The cases one gunicorn serves, run in this order every round.
+# The cases one gunicorn serves, in this order every round (backwards every other one).
 INTERLEAVED = ("warm", "ceiling", "cold", "naive")
 # Headers that belong to the connection, not the response.
 HOP_HEADERS = {"date", "server", "connection", "keep-alive", "transfer-encoding"}
@@ -172,8 +173,9 @@ def measure_size(size, postgres, redis, sink, duration, rounds, folder) -> tuple
     try:
         sizes = capture(base_url, folder)  # also warms the cache for the warm case
         runs = {case: [] for case in INTERLEAVED}
-        for _ in range(rounds):
-            for case in INTERLEAVED:
+        for number in range(rounds):
+            # Every other round backwards, so no case always follows the heaviest one.
+            for case in INTERLEAVED if number % 2 == 0 else reversed(INTERLEAVED):
                 path, script = cases[case]
                 runs[case].append(wrk(base_url, path, duration, GZIP, script, session=process.pid))
         rows = {case: median_row(case_runs) for case, case_runs in runs.items()}
