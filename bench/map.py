@@ -71,9 +71,11 @@ done = function(summary, latency, requests)
 end
 """
 # A different minLon every request, so every request misses the cache: each
-# wrk thread starts one degree further east and steps by 1e-6 degree.
+# wrk thread starts one degree further east and steps by 1e-6 degree. FIRST
+# is the first thread's degree, a new one every round: a round that repeated
+# the last one's boxes would find them cached.
 WRK_COLD = r"""
-local made = 0
+local made = FIRST
 function setup(thread)
   thread:set("id", made)
   made = made + 1
@@ -177,6 +179,7 @@ def measure_size(size, postgres, redis, sink, duration, rounds, folder) -> tuple
             # Every other round backwards, so no case always follows the heaviest one.
             for case in INTERLEAVED if number % 2 == 0 else reversed(INTERLEAVED):
                 path, script = cases[case]
+                script = script.replace("FIRST", str(number))
                 runs[case].append(wrk(base_url, path, duration, GZIP, script, session=process.pid))
         rows = {case: median_row(case_runs) for case, case_runs in runs.items()}
     finally:
