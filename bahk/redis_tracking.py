@@ -28,11 +28,12 @@ fork, never at import):
    the copy answers only while Redis was heard within TRUST_SECONDS, so a
    connection that died without a word stops answering within that.
 
-Redis sends a write's invalidation in the same turn of its event loop as
-the write's reply, so a request that starts after a save has been answered
-finds the copy already dropped (once the listener thread has had the GIL
-for a moment). The process that writes a kept key drops its own copy at
-once (forget()) and reads its own writes without waiting for Redis.
+Redis queues a write's invalidation before it sends the writer its reply
+(beforeSleep: trackingBroadcastInvalidationMessages, then the pending
+writes), so a request that starts after a save has been answered finds the
+copy already dropped, once the listener thread has had the GIL for a moment.
+The process that writes a kept key drops its own copy at once (forget())
+and reads its own writes without waiting for Redis.
 """
 
 import functools

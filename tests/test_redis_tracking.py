@@ -9,6 +9,7 @@ runs the way gunicorn does: load, fork, read in the child.
 import pickle
 import subprocess
 import sys
+import threading
 
 import pytest
 from django.core.cache import caches
@@ -119,6 +120,37 @@ def test_a_flushed_redis_empties_the_copy(redis_server, redis_url, redis_setting
     redis_server.client().flushall()
 
     wait_until(lambda: values.get("k", reads) is None, 10, "the flush to reach the copy")
+
+
+def test_threads_never_read_a_value_older_than_the_last_completed_write(redis_url, redis_settings):
+    """gunicorn's threads read while this process writes: a read that began before a write may not keep its
+    older answer for the reads after it."""
+    redis_settings(redis_url)
+    caches["default"].set("k", 0)
+    values, _ = kept()
+    completed = 0
+    stale = []
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            floor = completed
+            value = values.get("k", lambda: caches["default"].get("k"))
+            if value < floor:
+                stale.append((floor, value))
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for number in range(1, 301):
+        caches["default"].set("k", number)
+        values.forget("k")
+        completed = number
+    stop.set()
+    for reader in readers:
+        reader.join()
+    assert stale == []
+    assert values.get("k", lambda: "asked Redis") == 300
 
 
 def test_a_killed_listener_connection_stops_the_copy_until_it_listens_again(redis_server, redis_url, redis_settings):
