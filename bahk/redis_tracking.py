@@ -158,10 +158,12 @@ class Listener(threading.Thread):
         self.copy = copy
         self.pool = pool
         self.stopping = threading.Event()
+        self.subscribed = False  # in the current connection's life
 
     def run(self) -> None:
-        first = True
+        reported = False  # this outage, already logged: once per outage, not once per retry
         while not self.stopping.is_set():
+            self.subscribed = False
             try:
                 self.listen()
             except redis.ResponseError as error:
@@ -169,16 +171,16 @@ class Listener(threading.Thread):
                 logger.warning("Redis refused client tracking (%s); reading from Redis every time", error)
                 self.stopping.set()
             except (RedisError, OSError) as error:
-                # Once per outage, not once per retry.
-                if first or self.copy.listening:
+                if self.subscribed or not reported:
                     logger.warning("Redis invalidations lost (%s); reading from Redis until back", type(error).__name__)
+                reported = True
             finally:
                 self.copy.lost()
-            first = False
             self.stopping.wait(RETRY_SECONDS)
         self.pool.disconnect()
 
     def listen(self) -> None:
+        """One connection's life: subscribe, then apply each message; raises when the connection ends."""
         pubsub = redis.Redis(connection_pool=self.pool).pubsub()
         try:
             pubsub.subscribe(INVALIDATION_CHANNEL)
@@ -193,6 +195,7 @@ class Listener(threading.Thread):
                     continue
                 pinged = False
                 apply(self.copy, message, time.monotonic())
+                self.subscribed = self.subscribed or message["type"] == "subscribe"
         finally:
             pubsub.close()
 

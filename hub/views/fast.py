@@ -1,7 +1,7 @@
 """GET /api/participants/map/: public participants as GeoJSON, fast, and traced as an example to copy.
 
-The request, step by step, each step a child span of the Django
-integration's transaction and a breadcrumb:
+The request, step by step, each step a breadcrumb and, when the Django
+integration's transaction will be sent, a child span of it:
 
 1. cache lookup: the data version (from this process's memory while Redis
    keeps it fresh, else one small Redis GET), then the gzipped body for
@@ -182,11 +182,11 @@ def step(op: str, name: str):
     """A child span of the request's transaction when that transaction will be sent.
 
     The SDK builds a whole Span (and copies the scope) for every start_span,
-    even with Sentry off or the transaction unsampled, which cost a cache hit
-    about a fifth of its view time.
+    even with Sentry off or the transaction unsampled: 18 µs of a cache hit's
+    75 µs in the view, measured in-process.
     """
-    transaction = sentry_sdk.get_current_span()
-    if transaction is None or not transaction.sampled:
+    current = sentry_sdk.get_current_span()
+    if current is None or not current.sampled:
         return UNRECORDED
     return sentry_sdk.start_span(op=op, name=name)
 
