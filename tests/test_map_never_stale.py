@@ -1,4 +1,5 @@
-"""Two web dynos on one Redis: a participant saved through one is on the other's very next map answer.
+"""Two web dynos on one Redis: a participant saved through one is on the other's very next map answer,
+and a warm answer asks Redis nothing.
 
 Each dyno keeps the map's data version in memory (bahk/redis_tracking.py),
 so the other dyno's answer comes from its own copy unless Redis told it of
@@ -127,5 +128,32 @@ def test_a_save_through_one_dyno_is_on_the_other_dynos_next_answer(tmp_path, her
             name = rename_in_admin(url1, cookie, participant)
             assert map_features(url2)[pk]["properties"]["name"] == name
             assert map_features(url1)[pk]["properties"]["name"] == name
+    finally:
+        redis.stop()
+
+
+def commands_run(client) -> dict[str, int]:
+    """How often Redis has run each command, but the listener's heartbeat and this question itself."""
+    stats = client.info("commandstats")
+    return {name: stat["calls"] for name, stat in stats.items() if name not in ("cmdstat_ping", "cmdstat_info")}
+
+
+def test_warm_answers_make_no_redis_round_trip(tmp_path, heroku_database_url):
+    redis = RedisServer().start()
+    try:
+        env = heroku_env("web.1", DATABASE_URL=heroku_database_url, REDIS_URL=redis.url, WEB_CONCURRENCY="1")
+        migrate(env)
+        seed = run_command(["python", "manage.py", "seed_participants", "--count", "50", "--seed", "4"], env)
+        assert seed.returncode == 0, seed.stderr
+        web, url = start_web(env, tmp_path / "web.log")
+        with web:
+            # One answer per gunicorn thread at least, so every thread has read the version and the body.
+            for _ in range(8):
+                warm(url)
+            asking = redis.client()  # one connection, made before counting
+            before = commands_run(asking)
+            answers = [map_features(url) for _ in range(20)]
+            assert commands_run(asking) == before
+            assert all(answer == answers[0] for answer in answers)
     finally:
         redis.stop()
