@@ -24,6 +24,7 @@ goes: each process keeps the bodies it served last in its own memory
 
 import logging
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from typing import NamedTuple
@@ -45,7 +46,8 @@ VERSION_KEY = "hub:participants:version"
 BODY_FORMAT = 1
 # Every viewport is its own key; expiring them keeps the cache's memory
 # bounded, and bounds staleness should a version bump ever be lost (Redis
-# down during a save).
+# down during a save): a body lives this long in Redis, and as long again at
+# most in a process that read it there.
 BODY_SECONDS = 10 * 60
 # Per process: about 70 bodies of 10,000 participants; 2 workers on a 512 MB dyno.
 RECENT_BYTES = 16 * 1024 * 1024
@@ -66,30 +68,44 @@ class CachedMap(NamedTuple):
 
 
 class RecentBodies:
-    """The bodies this process served last, up to a total size; safe across gunicorn's threads."""
+    """The bodies this process served last, up to a total size and for BODY_SECONDS each; safe across threads.
 
-    def __init__(self, max_bytes: int):
+    A body's version never changes, so age alone ends one: should a version
+    bump be lost, a process must not serve its copy longer than Redis would.
+    """
+
+    def __init__(self, max_bytes: int, seconds: float = BODY_SECONDS, clock=time.monotonic):
         self.max_bytes = max_bytes
+        self.seconds = seconds
+        self.clock = clock
         self.size = 0
-        self.entries: OrderedDict[str, CachedMap] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[CachedMap, float]] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key: str) -> CachedMap | None:
         with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
+            found = self.entries.get(key)
+            if found is None:
+                return None
+            entry, expires = found
+            if self.clock() >= expires:
+                self._drop(key)
+                return None
+            self.entries.move_to_end(key)
             return entry
 
     def put(self, key: str, entry: CachedMap) -> None:
         with self.lock:
             if key in self.entries:
-                return
-            self.entries[key] = entry
+                self._drop(key)
+            self.entries[key] = (entry, self.clock() + self.seconds)
             self.size += len(entry.gzipped)
             while self.size > self.max_bytes and self.entries:
-                _, dropped = self.entries.popitem(last=False)
-                self.size -= len(dropped.gzipped)
+                self._drop(next(iter(self.entries)))
+
+    def _drop(self, key: str) -> None:
+        entry, _ = self.entries.pop(key)
+        self.size -= len(entry.gzipped)
 
 
 recent = RecentBodies(RECENT_BYTES)
@@ -142,8 +158,8 @@ def bump_version() -> None:
     try:
         cache.set(VERSION_KEY, new_version(), timeout=None)
     except CACHE_ERRORS:
-        # The change itself is saved; cached bodies can be stale for BODY_SECONDS at most.
-        logger.warning("participants map: data version not bumped; cached maps expire within %s s", BODY_SECONDS)
+        # The change itself is saved; cached bodies can be stale for twice BODY_SECONDS at most.
+        logger.warning("participants map: data version not bumped; cached maps expire within %s s", 2 * BODY_SECONDS)
     # This process's next request reads the new version without waiting for Redis's message.
     kept_version.forget(VERSION_KEY)
 
