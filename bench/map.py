@@ -19,11 +19,11 @@ the Django and raw ceilings).
 The figure is CPU per request: utime+stime of every process of the web
 dyno (gunicorn's master and workers, all threads) over a case's run,
 divided by the requests wrk completed in it; Redis's and PostgreSQL's own
-CPU is not in it. warm, cold, naive and ceiling share one gunicorn and run
-interleaved, --rounds times (every other round in reverse order), and each
-column is the median over rounds:
-on a shared machine throughput swings two- to three-fold between identical
-rounds while CPU per request holds within about 20 %.
+CPU is not in it. On a shared machine throughput swings two- to three-fold
+between identical rounds while CPU per request holds within about 20 %, so
+warm, cold, naive and ceiling share one gunicorn and run interleaved,
+--rounds times (every other round in reverse order), and each column is the
+median over rounds. raw and sentry R run once each, in gunicorns of their own.
 
     .venv/bin/python bench/map.py [--duration 10] [--rounds 3] [--sizes 1000,10000,100000]
 
