@@ -9,6 +9,9 @@ gunicorn's threads, so one per pool does the same work.
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis import ConnectionPool
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 class KeptClientRedisCacheClient(RedisCacheClient):
@@ -24,8 +27,25 @@ class KeptClientRedisCacheClient(RedisCacheClient):
             client = self._clients.setdefault(pool, self._client(connection_pool=pool))
         return client
 
+    def tracking_pool(self, connect) -> ConnectionPool | None:
+        """Connections for bahk/redis_tracking.py's listener, or None with more than one server.
+
+        The cache's own URL and options (TLS, timeouts), so the listener reaches
+        Redis exactly as the cache does, on RESP2 (see redis_tracking.py), with
+        connect() run on every connection it opens and no silent retries. With
+        replicas, reads go to one of them at random while invalidations come from
+        the one the listener is on: no copy is kept then.
+        """
+        if len(self._servers) != 1:
+            return None
+        options = self._pool_options | {"protocol": 2, "retry": Retry(NoBackoff(), 0), "redis_connect_func": connect}
+        return self._pool_class.from_url(self._servers[0], **options)
+
 
 class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = KeptClientRedisCacheClient
+
+    def tracking_pool(self, connect) -> ConnectionPool | None:
+        return self._cache.tracking_pool(connect)

@@ -7,6 +7,7 @@ raises InvalidQuery with a sentence a user of the API can act on.
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 DEFAULT_LIMIT = 10_000
@@ -31,7 +32,7 @@ class MapQuery:
     bbox: tuple[float, float, float, float] = WORLD
     limit: int = DEFAULT_LIMIT
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The same text for every query that selects the same participants."""
         return ",".join(f"{value:.{DECIMALS}f}" for value in self.bbox) + f";{self.limit}"

@@ -11,13 +11,20 @@ cache: with Redis every dyno and worker process sees the same one. A
 process-local cache (LocMemCache without REDIS_URL) cannot hear another
 process's saves, so with one the map is not cached at all.
 
-A body stored under a version never changes, so each process also keeps
-the bodies it served last in its own memory (RecentBodies): a warm request
-then costs one small Redis GET, the version, instead of fetching 200 KB.
+Every request needs the current version, and a Redis GET per request was
+most of a warm answer's cost. So each process keeps the version in memory,
+and Redis tells it the moment any process replaces it (bahk/redis_tracking.py);
+until the process is sure it hears Redis (at start, after any disconnect),
+it reads the version from Redis as before.
+
+A body stored under a version never changes, so no one needs telling when it
+goes: each process keeps the bodies it served last in its own memory
+(RecentBodies). A warm request then makes no network round trip at all.
 """
 
 import logging
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from typing import NamedTuple
@@ -28,6 +35,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from redis.exceptions import RedisError
 
+from bahk.redis_tracking import KeptValues
 from hub.bbox import MapQuery
 
 logger = logging.getLogger(__name__)
@@ -38,7 +46,8 @@ VERSION_KEY = "hub:participants:version"
 BODY_FORMAT = 1
 # Every viewport is its own key; expiring them keeps the cache's memory
 # bounded, and bounds staleness should a version bump ever be lost (Redis
-# down during a save).
+# down during a save): a body lives this long in Redis, and as long again at
+# most in a process that read it there.
 BODY_SECONDS = 10 * 60
 # Per process: about 70 bodies of 10,000 participants; 2 workers on a 512 MB dyno.
 RECENT_BYTES = 16 * 1024 * 1024
@@ -59,33 +68,48 @@ class CachedMap(NamedTuple):
 
 
 class RecentBodies:
-    """The bodies this process served last, up to a total size; safe across gunicorn's threads."""
+    """The bodies this process served last, up to a total size and for BODY_SECONDS each; safe across threads.
 
-    def __init__(self, max_bytes: int):
+    A body's version never changes, so age alone ends one: should a version
+    bump be lost, a process must not serve its copy longer than Redis would.
+    """
+
+    def __init__(self, max_bytes: int, seconds: float = BODY_SECONDS, clock=time.monotonic):
         self.max_bytes = max_bytes
+        self.seconds = seconds
+        self.clock = clock
         self.size = 0
-        self.entries: OrderedDict[str, CachedMap] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[CachedMap, float]] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key: str) -> CachedMap | None:
         with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
+            found = self.entries.get(key)
+            if found is None:
+                return None
+            entry, expires = found
+            if self.clock() >= expires:
+                self._drop(key)
+                return None
+            self.entries.move_to_end(key)
             return entry
 
     def put(self, key: str, entry: CachedMap) -> None:
         with self.lock:
             if key in self.entries:
-                return
-            self.entries[key] = entry
+                self._drop(key)
+            self.entries[key] = (entry, self.clock() + self.seconds)
             self.size += len(entry.gzipped)
             while self.size > self.max_bytes and self.entries:
-                _, dropped = self.entries.popitem(last=False)
-                self.size -= len(dropped.gzipped)
+                self._drop(next(iter(self.entries)))
+
+    def _drop(self, key: str) -> None:
+        entry, _ = self.entries.pop(key)
+        self.size -= len(entry.gzipped)
 
 
 recent = RecentBodies(RECENT_BYTES)
+kept_version = KeptValues([VERSION_KEY])
 
 
 def is_shared() -> bool:
@@ -93,7 +117,12 @@ def is_shared() -> bool:
 
 
 def data_version() -> str:
-    """The current version; a new one when the cache has none (first use, eviction, an emptied Redis)."""
+    """The current version, from this process's copy while Redis keeps it fresh, else from the cache."""
+    return kept_version.get(VERSION_KEY, shared_version)
+
+
+def shared_version() -> str:
+    """The version in the cache; a new one when it has none (first use, eviction, an emptied Redis)."""
     return cache.get_or_set(VERSION_KEY, new_version, timeout=None)
 
 
@@ -129,8 +158,10 @@ def bump_version() -> None:
     try:
         cache.set(VERSION_KEY, new_version(), timeout=None)
     except CACHE_ERRORS:
-        # The change itself is saved; cached bodies can be stale for BODY_SECONDS at most.
-        logger.warning("participants map: data version not bumped; cached maps expire within %s s", BODY_SECONDS)
+        # The change itself is saved; cached bodies can be stale for twice BODY_SECONDS at most.
+        logger.warning("participants map: data version not bumped; cached maps expire within %s s", 2 * BODY_SECONDS)
+    # This process's next request reads the new version without waiting for Redis's message.
+    kept_version.forget(VERSION_KEY)
 
 
 def participants_changed(sender, using, **kwargs) -> None:

@@ -109,6 +109,14 @@ def heroku_database_url(heroku_postgres, request) -> str:
     return heroku_postgres.create_database("f_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16])
 
 
+@pytest.fixture(scope="module")
+def sink():
+    """One sink for a module's long-lived web process; each test sets the fault it needs or reads what is new."""
+    sink = SentrySink().start()
+    yield sink
+    sink.stop()
+
+
 @pytest.fixture
 def sentry_sink():
     sink = SentrySink().start()

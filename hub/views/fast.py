@@ -1,11 +1,12 @@
 """GET /api/participants/map/: public participants as GeoJSON, fast, and traced as an example to copy.
 
-The request, step by step, each step a child span of the Django
-integration's transaction and a breadcrumb:
+The request, step by step, each step a breadcrumb and, when the Django
+integration's transaction will be sent, a child span of it:
 
-1. cache lookup: the data version (one small Redis GET), then the gzipped
-   body for this bbox, limit and version, from this process's memory or
-   from Redis (a hit ends here);
+1. cache lookup: the data version (from this process's memory while Redis
+   keeps it fresh, else one small Redis GET), then the gzipped body for
+   this bbox, limit and version, from this process's memory or from Redis
+   (a hit ends here);
 2. on a miss, the database query, which writes the GeoJSON itself (hub/geojson.py);
 3. serialisation: the FeatureCollection around the features, as bytes;
 4. compression, once per body, and the cache store.
@@ -16,13 +17,13 @@ be reached costs a breadcrumb, never the request. Anything unexpected is
 sent to Sentry with the participants_map context and answered as JSON.
 """
 
+import functools
 import gzip
 import hashlib
 
 import sentry_sdk
 from django.core.exceptions import TooManyFieldsSent
-from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
-from django.utils.decorators import method_decorator
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse, QueryDict
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -36,10 +37,14 @@ CONTENT_TYPE = "application/geo+json"
 GZIP_LEVEL = 1
 
 
-# Read-only and cookie-free: no CSRF token to check, and a POST should hear "405" in JSON, not a CSRF page.
-@method_decorator(csrf_exempt, name="dispatch")
 class FastParticipantsMapView(View):
     http_method_names = ["get", "head", "options"]
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # Read-only and cookie-free: no CSRF token to check, and a POST should hear "405" in JSON, not a CSRF
+        # page. Exempted once here: method_decorator on dispatch would wrap it anew on every request.
+        return csrf_exempt(super().as_view(**initkwargs))
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         response = JsonResponse({"error": f"{request.method} is not allowed; use GET."}, status=405)
@@ -48,7 +53,7 @@ class FastParticipantsMapView(View):
 
     def get(self, request):
         try:
-            query = parse_map_query(request.GET.lists())
+            query = parsed_query(request.META.get("QUERY_STRING", ""))
         except TooManyFieldsSent:
             return JsonResponse({"error": "The query string has too many parameters."}, status=400)
         except InvalidQuery as error:
@@ -64,6 +69,14 @@ class FastParticipantsMapView(View):
         summary |= {"count": body.count, "cache_hit": cache_state == "hit", "cache": cache_state}
         sentry_sdk.set_context("participants_map", summary)
         return respond(request, body)
+
+
+# The page asks for the same few views again and again, and parsing one
+# (Django's QueryDict, then the bbox) cost a cache hit a third of its view time.
+@functools.lru_cache(maxsize=1024)
+def parsed_query(query_string: str) -> MapQuery:
+    """The query string as request.GET would read it (WSGI hands it over as latin-1), checked; failures are not kept."""
+    return parse_map_query(QueryDict(query_string.encode("iso-8859-1")).lists())
 
 
 def load(query: MapQuery) -> tuple[map_cache.CachedMap, str]:
@@ -82,7 +95,7 @@ def load(query: MapQuery) -> tuple[map_cache.CachedMap, str]:
 
 def lookup(query: MapQuery) -> tuple[str | None, map_cache.CachedMap | None]:
     """(cache key, cached body or None); no key at all when the cache cannot be reached."""
-    with sentry_sdk.start_span(op="map.cache_lookup", name="participants map cache lookup") as span:
+    with step(op="map.cache_lookup", name="participants map cache lookup") as span:
         try:
             key = map_cache.body_key(query, map_cache.data_version())
             cached, tier = map_cache.read(key)
@@ -101,7 +114,7 @@ def lookup(query: MapQuery) -> tuple[str | None, map_cache.CachedMap | None]:
 
 
 def store(key: str, body: map_cache.CachedMap) -> None:
-    with sentry_sdk.start_span(op="map.cache_store", name="participants map cache store") as span:
+    with step(op="map.cache_store", name="participants map cache store") as span:
         span.set_data("bytes", len(body.gzipped))
         try:
             map_cache.store(key, body)
@@ -114,15 +127,15 @@ def store(key: str, body: map_cache.CachedMap) -> None:
 
 
 def build(query: MapQuery) -> map_cache.CachedMap:
-    with sentry_sdk.start_span(op="map.query", name="public participants in bbox") as span:
+    with step(op="map.query", name="public participants in bbox") as span:
         count, features = geojson.feature_rows(query)
         span.set_data("row_count", count)
     crumb("queried", rows=count)
-    with sentry_sdk.start_span(op="map.serialize", name="GeoJSON FeatureCollection") as span:
+    with step(op="map.serialize", name="GeoJSON FeatureCollection") as span:
         raw = geojson.feature_collection(features)
         span.set_data("bytes", len(raw))
     crumb("serialised", bytes=len(raw))
-    with sentry_sdk.start_span(op="map.compress", name="gzip body") as span:
+    with step(op="map.compress", name="gzip body") as span:
         # mtime=0: the same rows give the same bytes in every process, so the same ETag.
         gzipped = gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0)
         span.set_data("bytes", len(gzipped))
@@ -132,10 +145,11 @@ def build(query: MapQuery) -> map_cache.CachedMap:
 
 
 def respond(request, body: map_cache.CachedMap) -> HttpResponse:
-    use_gzip = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    # META rather than request.headers, which copies every header on first use.
+    use_gzip = accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", ""))
     # A strong ETag names one representation: the gzip and identity bodies differ.
     etag = f'"{body.tag}-gzip"' if use_gzip else f'"{body.tag}"'
-    if etag_matches(request.headers.get("If-None-Match", ""), etag):
+    if etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(body.gzipped if use_gzip else gzip.decompress(body.gzipped), content_type=CONTENT_TYPE)
@@ -148,5 +162,36 @@ def respond(request, body: map_cache.CachedMap) -> HttpResponse:
     return response
 
 
+class Unrecorded:
+    """Where a step's span would be when no one will read it."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return None
+
+    def set_data(self, key, value) -> None:
+        pass
+
+
+UNRECORDED = Unrecorded()
+
+
+def step(op: str, name: str):
+    """A child span of the request's transaction when that transaction will be sent.
+
+    The SDK builds a whole Span (and copies the scope) for every start_span,
+    even with Sentry off or the transaction unsampled: 18 µs of a cache hit's
+    75 µs in the view, measured in-process.
+    """
+    current = sentry_sdk.get_current_span()
+    if current is None or not current.sampled:
+        return UNRECORDED
+    return sentry_sdk.start_span(op=op, name=name)
+
+
 def crumb(message: str, level: str = "info", **data) -> None:
-    sentry_sdk.add_breadcrumb(category="participants_map", message=message, level=level, data=data)
+    # With Sentry off the SDK logs each dropped breadcrumb to its own (silenced) logger.
+    if sentry_sdk.get_client().is_active():
+        sentry_sdk.add_breadcrumb(category="participants_map", message=message, level=level, data=data)

@@ -38,14 +38,6 @@ RECOVERY_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
-def sink():
-    """One sink for the module's web process; each test sets the fault it needs."""
-    sink = SentrySink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
 def web(tmp_path_factory, sink, heroku_postgres, redis_server):
     """One web process for every case: a fault must not need a restart to get over."""
     redis_server.client().flushall()

@@ -10,17 +10,10 @@ import pytest
 from tests.support import logplex_lines as lines
 from tests.support.drain_client import SECRET, fresh_dyno, line_count, platform_events, post, post_lines
 from tests.support.processes import heroku_env, http_get, start_web
-from tests.support.sentry_sink import SentrySink, settle, tags_of
+from tests.support.sentry_sink import settle, tags_of
 
 ADMIN_USER = "/admin/auth/user/{}/change/"
 ADMIN_USER_ROUTE = "/admin/auth/user/{object_id}/change/"  # as Sentry names the transaction
-
-
-@pytest.fixture(scope="module")
-def sink():
-    sink = SentrySink().start()
-    yield sink
-    sink.stop()
 
 
 def drain_env(tmp_path, sink, dyno="web.1", **values):

@@ -12,7 +12,6 @@ from sentry_heroku.logplex import FRAME_START
 from tests.support import logplex_lines as lines
 from tests.support.drain_client import SECRET, fresh_dyno, platform_events, post
 from tests.support.processes import heroku_env, start_web
-from tests.support.sentry_sink import SentrySink
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
@@ -21,13 +20,6 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture(scope="module")
-def sink():
-    sink = SentrySink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture(scope="module")

@@ -162,33 +162,53 @@ class PostgresServer:
 
 
 class RedisServer:
-    def __init__(self):
+    """redis-server on 127.0.0.1; with tls=True it speaks only TLS, on a self-signed certificate, as Heroku's does."""
+
+    def __init__(self, tls: bool = False):
         self.port = free_port()
+        self.tls = tls
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"{'rediss' if self.tls else 'redis'}://127.0.0.1:{self.port}/0"
 
     def start(self) -> "RedisServer":
+        """Start, or start again after stop(): on the same port, empty."""
         binary = require_binary("redis-server", "redis-server")
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self.ping, 15, "Redis to answer PING")
+        # Redis reads its certificate once, at start: the folder can go as soon as it answers.
+        folder = Path(tempfile.mkdtemp(prefix="bahk-redis-"))
+        try:
+            listen = ["--port", str(self.port)]
+            if self.tls:
+                listen = ["--port", "0", "--tls-port", str(self.port), "--tls-auth-clients", "no"]
+                listen += self._certificate(folder)
+            self.process = subprocess.Popen(
+                [binary, *listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            wait_until(self.ping, 15, "Redis to answer PING")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         return self
 
+    @staticmethod
+    def _certificate(folder: Path) -> list[str]:
+        openssl = require_binary("openssl", "openssl")
+        cert, key = folder / "server.crt", folder / "server.key"
+        command = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        subprocess.run([*command, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+        return ["--tls-cert-file", str(cert), "--tls-key-file", str(key)]
+
     def ping(self) -> bool:
+        return self.client(socket_timeout=1).ping()
+
+    def client(self, socket_timeout: float = 5):
         import redis
 
-        return redis.Redis.from_url(self.url, socket_timeout=1).ping()
-
-    def client(self):
-        import redis
-
-        return redis.Redis.from_url(self.url, socket_timeout=5)
+        tls = {"ssl_cert_reqs": "none"} if self.tls else {}
+        return redis.Redis.from_url(self.url, socket_timeout=socket_timeout, **tls)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
