@@ -186,6 +186,9 @@ def integrations(config: SentryConfig) -> list:
             # Cache spans cost ~0.15 ms on every cache call, sampled or not (bench/sentry_overhead.py);
             # the map view traces its own cache steps. SENTRY_CACHE_SPANS=1 adds them everywhere.
             cache_spans=config.cache_spans,
+            # Errors only: no transaction object per request, which nobody would receive; the
+            # request-context middleware continues the request's trace instead, for its errors and tasks.
+            **({} if config.tracing else {"http_methods_to_capture": ()}),
         ),
         # Trace headers ride along with each task, and beat schedules check in to Crons.
         CeleryIntegration(monitor_beat_tasks=True),
