@@ -18,7 +18,7 @@ last acknowledged, per task; tasks per second beside it. Configurations run
 in interleaved rounds, every other round backwards; each figure is the
 median.
 
-    .venv/bin/python -m bench.worker [--tasks 300] [--rounds 5] [--only off,errors,...]
+    .venv/bin/python -m bench.worker [--tasks 300] [--rounds 5] [--only off,errors,...] [--variant NAME]
 
 Prints one table and writes bench/results/worker.json.
 """
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import cpu, save
-from bench.sentry_overhead import CONFIGS, CONFIGS_BY_NAME, Config, delivered
+from bench.sentry_overhead import CONFIGS, CONFIGS_BY_NAME, Config, add_variants, delivered
 from tests.support.processes import heroku_env, migrate, run_command, start_worker
 from tests.support.sentry_sink import SentrySink
 from tests.support.servers import PostgresServer, RedisServer, wait_until
@@ -151,9 +151,16 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=300, help="tasks per window (default 300)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved windows per configuration (default 5)")
     parser.add_argument("--only", help="comma-separated configurations (default: all): " + ", ".join(NAMES))
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="the project's set-up with options changed, as in bench.sentry_overhead (repeatable): no-logs@0",
+    )
     args = parser.parse_args()
-    names = args.only.split(",") if args.only else NAMES
-    unknown = set(names) - set(NAMES)
+    add_variants(args.variant)
+    names = (args.only.split(",") if args.only else NAMES) + args.variant
+    unknown = set(names) - set(NAMES) - set(args.variant)
     if unknown:
         sys.exit(f"unknown configuration(s) {', '.join(sorted(unknown))}; known: {', '.join(NAMES)}")
 
