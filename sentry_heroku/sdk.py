@@ -51,9 +51,6 @@ class ErrorsFirstTransport(Transport):
     only crowd out transactions, logs and sessions, which the SDK's backpressure then samples down.
     """
 
-    # Item data categories (sentry_sdk.envelope.Item.data_category) that must not wait behind the rest.
-    URGENT = frozenset({"error", "default", "monitor"})
-
     def __init__(self, options):
         super().__init__(options)
         self.urgent = CountingTransport(options)
@@ -64,8 +61,7 @@ class ErrorsFirstTransport(Transport):
         return self.urgent.dropped + self.bulk.dropped
 
     def capture_envelope(self, envelope: Envelope) -> None:
-        urgent = any(item.data_category in self.URGENT for item in envelope.items)
-        (self.urgent if urgent else self.bulk).capture_envelope(envelope)
+        (self.urgent if is_urgent(envelope) else self.bulk).capture_envelope(envelope)
 
     def flush(self, timeout: float, callback=None) -> None:
         # Errors first: a dyno stopping with little time left sends what matters most.
@@ -83,6 +79,14 @@ class ErrorsFirstTransport(Transport):
     def is_healthy(self) -> bool:
         # The SDK's backpressure halves the traces rate while this is False: the bulk queue is what it relieves.
         return self.bulk.is_healthy()
+
+
+# Item data categories (sentry_sdk.envelope.Item.data_category) that must not wait behind the rest.
+URGENT_CATEGORIES = frozenset({"error", "default", "monitor"})
+
+
+def is_urgent(envelope: Envelope) -> bool:
+    return any(item.data_category in URGENT_CATEGORIES for item in envelope.items)
 
 
 def dyno_tags(dyno: Dyno) -> dict[str, str]:
