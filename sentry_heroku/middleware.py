@@ -23,8 +23,8 @@ from .setup import current
 class SentryRequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        # With tracing off the SDK starts no transaction per request (sdk.integrations), so nothing
-        # sets the request's trace: the forked scope would keep the thread's, one trace for every request.
+        # With tracing off the SDK starts no transaction per request (sdk.integrations) and so never
+        # reads the caller's sentry-trace header: without this, tasks would not continue the caller's trace.
         self.continues_trace = not current().config.tracing
 
     def __call__(self, request):

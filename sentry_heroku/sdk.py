@@ -77,7 +77,8 @@ class ErrorsFirstTransport(Transport):
         self.bulk.record_lost_event(reason, data_category, item, quantity=quantity)
 
     def is_healthy(self) -> bool:
-        # The SDK's backpressure halves the traces rate while this is False: the bulk queue is what it relieves.
+        # The SDK's backpressure halves the traces rate at each check (every 10 s) this is False: the bulk
+        # queue is what that relieves.
         return self.bulk.is_healthy()
 
 
