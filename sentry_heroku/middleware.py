@@ -23,10 +23,16 @@ from .setup import current
 class SentryRequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        # With tracing off the SDK starts no transaction per request (sdk.integrations) and so never
+        # reads the caller's sentry-trace header: without this, tasks would not continue the caller's trace.
+        self.continues_trace = not current().config.tracing
 
     def __call__(self, request):
         if sentry_sdk.get_client().is_active():
             scope = sentry_sdk.get_isolation_scope()  # the SDK forks one per request
+            if self.continues_trace:
+                # The caller's trace, or a new one: its errors and the tasks it sends carry it.
+                scope.generate_propagation_context(incoming_trace(request.headers))
             request_id = request.headers.get("X-Request-Id")
             if request_id:
                 scope.set_tag("request_id", request_id[:200])
@@ -37,6 +43,11 @@ class SentryRequestContextMiddleware:
                     span.set_data("http.server.request.time_in_queue", queue_ms)
             scope.add_event_processor(partial(describe_request, weakref.ref(request)))
         return self.get_response(request)
+
+
+def incoming_trace(headers) -> dict[str, str]:
+    """The trace headers a caller sent, for the SDK's propagation context; empty starts a new trace."""
+    return {name: headers[name] for name in ("sentry-trace", "baggage") if name in headers}
 
 
 def queue_time_ms(header: str, now: float) -> float | None:

@@ -6,14 +6,16 @@ scope: in sentry-sdk 2.x the isolation scope at start-up belongs to the main
 thread only, and gunicorn's threads, Celery's pool and logging would not see it.
 """
 
+import time
 from collections import Counter
 
 import sentry_sdk
+from sentry_sdk.envelope import Envelope
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 from sentry_sdk.integrations.redis import RedisIntegration
-from sentry_sdk.transport import HttpTransport
+from sentry_sdk.transport import HttpTransport, Transport
 from sentry_sdk.utils import format_attribute
 
 from . import grouping, sampling
@@ -38,6 +40,54 @@ class CountingTransport(HttpTransport):
 
     def on_dropped_event(self, reason: str) -> None:
         self.dropped[reason] += 1
+
+
+class ErrorsFirstTransport(Transport):
+    """Errors and Crons check-ins on one of the SDK's HTTP transports, everything else on another.
+
+    Each has its own queue (transport_queue_size, 100 envelopes) and sender thread. With one, a busy
+    dyno's transactions filled the queue and the SDK dropped errors behind them (queue_overflow,
+    python -m bench.faults --only sentry-ok); a bigger queue only fills later. Transactions can now
+    only crowd out transactions, logs and sessions, which the SDK's backpressure then samples down.
+    """
+
+    def __init__(self, options):
+        super().__init__(options)
+        self.urgent = CountingTransport(options)
+        self.bulk = CountingTransport(options)
+
+    @property
+    def dropped(self) -> Counter[str]:
+        return self.urgent.dropped + self.bulk.dropped
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        (self.urgent if is_urgent(envelope) else self.bulk).capture_envelope(envelope)
+
+    def flush(self, timeout: float, callback=None) -> None:
+        # Errors first: a dyno stopping with little time left sends what matters most.
+        deadline = time.monotonic() + timeout
+        self.urgent.flush(timeout, callback)
+        self.bulk.flush(max(deadline - time.monotonic(), 0), callback)
+
+    def kill(self) -> None:
+        self.urgent.kill()
+        self.bulk.kill()
+
+    def record_lost_event(self, reason, data_category=None, item=None, *, quantity: int = 1) -> None:
+        self.bulk.record_lost_event(reason, data_category, item, quantity=quantity)
+
+    def is_healthy(self) -> bool:
+        # The SDK's backpressure halves the traces rate at each check (every 10 s) this is False: the bulk
+        # queue is what that relieves.
+        return self.bulk.is_healthy()
+
+
+# Item data categories (sentry_sdk.envelope.Item.data_category) that must not wait behind the rest.
+URGENT_CATEGORIES = frozenset({"error", "default", "monitor"})
+
+
+def is_urgent(envelope: Envelope) -> bool:
+    return any(item.data_category in URGENT_CATEGORIES for item in envelope.items)
 
 
 def dyno_tags(dyno: Dyno) -> dict[str, str]:
@@ -141,6 +191,9 @@ def integrations(config: SentryConfig) -> list:
             # Cache spans cost ~0.15 ms on every cache call, sampled or not (bench/sentry_overhead.py);
             # the map view traces its own cache steps. SENTRY_CACHE_SPANS=1 adds them everywhere.
             cache_spans=config.cache_spans,
+            # Errors only: no transaction object per request, which nobody would receive; the
+            # request-context middleware continues the request's trace instead, for its errors and tasks.
+            **({} if config.tracing else {"http_methods_to_capture": ()}),
         ),
         # Trace headers ride along with each task, and beat schedules check in to Crons.
         CeleryIntegration(monitor_beat_tasks=True),
@@ -184,7 +237,7 @@ def init_sentry(config: SentryConfig, dyno: Dyno, *, static_url: str) -> bool:
         enable_logs=config.logs_level is not None,
         spotlight=config.spotlight or None,
         integrations=integrations(config),
-        transport=CountingTransport,
+        transport=ErrorsFirstTransport,
     )
     # Django logs every DisallowedHost at ERROR; the exception itself is already ignored.
     ignore_logger("django.security.DisallowedHost")

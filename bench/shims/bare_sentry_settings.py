@@ -1,4 +1,4 @@
-"""The baseline: Sentry as most projects ship it, for bench/sentry_overhead.py.
+"""The baseline: Sentry as most projects ship it, for bench/sentry_overhead.py (web) and bench/worker.py (worker).
 
 The project's settings with its own Sentry set-up off (the bench leaves
 SENTRY_DSN unset) and without its request-context middleware, plus the

@@ -8,7 +8,8 @@ Then the sink recovers and a new error arrives: what the SDK does meanwhile
 is the SDK's own business, but it must not stay deaf.
 
 What sentry-sdk 2.75 does, which bounds the recovery waited for below:
-- its HttpTransport sends from one background thread per process, through
+- its HttpTransport sends from one background thread per process (two here:
+  sentry_heroku.sdk.ErrorsFirstTransport gives errors their own), through
   urllib3 with Timeout(total=30): a black-holed send holds that thread for
   30 s, and envelopes captured meanwhile wait in a queue of 100
   (transport_queue_size), beyond which they are dropped, so memory stays

@@ -75,3 +75,21 @@ def test_health_checks_are_never_traced(web, sentry_sink):
     get(web, "/admin/login/")  # traced, and sent after the health checks
     sentry_sink.wait_for(lambda s: any(t["transaction"] == "/admin/login/" for t in s.transactions()))
     assert not [t for t in sentry_sink.transactions() if t["transaction"].startswith("/health")]
+
+
+def test_every_error_arrives_while_transactions_fill_the_send_queue(web, web_env, sentry_sink):
+    cookie = session_cookie(web_env)
+    # Sentry taking no transactions: the SDK's sender waits on the first while more queue up behind it,
+    # more than its queue holds (transport_queue_size, 100 envelopes).
+    sentry_sink.set_mode("hold-transactions")
+    for _ in range(130):
+        assert get(web, "/api/participants/map/")[0] == 200
+    request_ids = [f"behind-transactions-{number}" for number in range(5)]
+    for request_id in request_ids:
+        assert get(web, "/api/sentry-debug/", Cookie=cookie, **{"X-Request-ID": request_id})[0] == 500
+
+    def arrived(sink):
+        found = {tags_of(event).get("request_id") for event in sink.events() if is_debug_error(event)}
+        return found >= set(request_ids)
+
+    sentry_sink.wait_for(arrived, what="every error sent while transactions filled the queue")

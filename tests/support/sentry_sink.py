@@ -3,7 +3,8 @@
 It receives the SDK's real envelopes over HTTP (gzip or brotli), parses them
 with sentry_sdk.envelope.Envelope, and keeps the raw bytes too, so a test can
 search everything that left the process. It can also misbehave the ways
-Sentry does on a bad day: 429 with Retry-After, 503, or accept and never answer.
+Sentry does on a bad day: 429 with Retry-After, 503, or accept and never answer
+(everything, or only envelopes holding a transaction: "hold-transactions").
 """
 
 import gzip
@@ -18,7 +19,7 @@ from sentry_sdk.envelope import Envelope
 from tests.support.loopback_http import LoopbackHTTPServer
 from tests.support.servers import wait_until
 
-MODES = ("ok", "429", "503", "blackhole")
+MODES = ("ok", "429", "503", "blackhole", "hold-transactions")
 
 
 class SentrySink(LoopbackHTTPServer):
@@ -89,9 +90,13 @@ class SentrySink(LoopbackHTTPServer):
                     self.end_headers()
                     return
                 data = decode(body, self.headers.get("Content-Encoding", ""))
+                envelope = Envelope.deserialize(data)
+                if mode == "hold-transactions" and any(item.type == "transaction" for item in envelope.items):
+                    sink.hold_until_stopped()
+                    return
                 with sink._lock:
                     sink.bodies.append(data)
-                    sink.envelopes.append(Envelope.deserialize(data))
+                    sink.envelopes.append(envelope)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")

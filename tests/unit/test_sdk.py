@@ -4,10 +4,11 @@ import sys
 
 import pytest
 from django.db import IntegrityError
+from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 from sentry_heroku.config import SentryConfig
 from sentry_heroku.dyno import Dyno, read_dyno
-from sentry_heroku.sdk import before_send, data_collection, dyno_tags, heroku_context
+from sentry_heroku.sdk import before_send, data_collection, dyno_tags, heroku_context, is_urgent
 
 
 @pytest.mark.parametrize(
@@ -97,3 +98,24 @@ def test_before_send_puts_the_fingerprint_on_the_event():
 def test_before_send_leaves_other_errors_to_default_grouping():
     event = before_send(SentryConfig())({"exception": {"values": []}}, {"exc_info": exc_info(KeyError("x"))})
     assert "fingerprint" not in event
+
+
+def envelope_of(*item_types: str) -> Envelope:
+    return Envelope(items=[Item(payload=PayloadRef(json={}), type=item_type) for item_type in item_types])
+
+
+@pytest.mark.parametrize(
+    ("item_types", "urgent"),
+    [
+        (("event",), True),
+        (("event", "attachment"), True),
+        (("check_in",), True),
+        (("transaction",), False),
+        (("transaction", "profile"), False),
+        (("log",), False),
+        (("session",), False),
+        (("client_report",), False),
+    ],
+)
+def test_errors_and_check_ins_take_the_queue_transactions_cannot_fill(item_types, urgent):
+    assert is_urgent(envelope_of(*item_types)) is urgent
