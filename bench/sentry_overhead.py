@@ -193,6 +193,37 @@ def add_variants(variants: list[str]) -> None:
         )
 
 
+def report(name, table, sent, results, setup, print_table, load_before, started) -> int:
+    """Print the table, what each configuration's SDK discarded and the checks; save them with the set-up.
+
+    The web bench and the worker bench (bench/worker.py) end the same way. 0 when every check holds.
+    """
+    elapsed, load_after = time.monotonic() - started, os.getloadavg()
+    print()
+    print_table(table, sent)
+    for config, delivery in sent.items():
+        if delivery["discarded"]:
+            dropped = ", ".join(f"{count} {reason}" for reason, count in sorted(delivery["discarded"].items()))
+            print(f"  {config}: the SDK discarded {dropped}")
+    print()
+    for check in results:
+        print(f"{'PASS' if check['holds'] else 'MISS'}  {check['check']}: {check['value']}")
+    print(f"\nload average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; took {elapsed:.0f} s")
+    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    save(
+        name,
+        {
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "setup": setup | machine | {"load_average_before": load_before, "load_average_after": load_after},
+            "configurations": {config: CONFIGS_BY_NAME[config].label for config in table},
+            "results": table,
+            "sent_to_sink": sent,
+            "checks": results,
+        },
+    )
+    return 0 if all(check["holds"] for check in results) else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=2, help="seconds per window (default 2)")
@@ -243,44 +274,16 @@ def main() -> int:
             process.stop()  # SIGTERM: gunicorn's worker_exit flushes what the SDK still holds
             time.sleep(0.2)
             sent[name] = delivered(sink, sum(figures[name, request].served for request in REQUESTS))
-    elapsed = time.monotonic() - started
-    load_after = os.getloadavg()
-
     table = summarise(figures, names)
-    print()
-    print_table(table, sent)
-    for name in names:
-        if sent[name]["discarded"]:
-            dropped = ", ".join(f"{count} {reason}" for reason, count in sorted(sent[name]["discarded"].items()))
-            print(f"  {name}: the SDK discarded {dropped}")
-    print()
-    results = checks(table)
-    for check in results:
-        print(f"{'PASS' if check['holds'] else 'MISS'}  {check['check']}: {check['value']}")
-    print(f"\nload average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; took {elapsed:.0f} s")
-    save(
-        "sentry_overhead",
-        {
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "setup": {
-                "web": "Procfile web line, WEB_CONCURRENCY=1, GUNICORN_THREADS default",
-                "wrk": {"threads": 1, "connections": CONNECTIONS, "window_seconds": args.duration},
-                "warmup_seconds": args.warmup,
-                "rounds": args.rounds,
-                "requests": REQUESTS,
-                "host": HOST,
-                "cpus": os.cpu_count(),
-                "python": sys.version.split()[0],
-                "load_average_before": load_before,
-                "load_average_after": load_after,
-            },
-            "configurations": {name: CONFIGS_BY_NAME[name].label for name in names},
-            "results": table,
-            "sent_to_sink": sent,
-            "checks": results,
-        },
-    )
-    return 0 if all(check["holds"] for check in results) else 1
+    setup = {
+        "web": "Procfile web line, WEB_CONCURRENCY=1, GUNICORN_THREADS default",
+        "wrk": {"threads": 1, "connections": CONNECTIONS, "window_seconds": args.duration},
+        "warmup_seconds": args.warmup,
+        "rounds": args.rounds,
+        "requests": REQUESTS,
+        "host": HOST,
+    }
+    return report("sentry_overhead", table, sent, checks(table), setup, print_table, load_before, started)
 
 
 if __name__ == "__main__":

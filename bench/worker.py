@@ -35,8 +35,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import cpu, save
-from bench.sentry_overhead import CONFIGS, CONFIGS_BY_NAME, Config, add_variants, delivered
+from bench import cpu
+from bench.sentry_overhead import CONFIGS, CONFIGS_BY_NAME, Config, add_variants, delivered, report
 from tests.support.processes import heroku_env, migrate, run_command, start_worker
 from tests.support.sentry_sink import SentrySink
 from tests.support.servers import PostgresServer, RedisServer, wait_until
@@ -206,43 +206,15 @@ def main() -> int:
             process.stop()  # SIGTERM: the worker's shutdown flushes what the SDK still holds
             served = args.tasks // 5 * len(TASKS) + args.tasks * args.rounds * len(TASKS)
             sent[name] = delivered(sink, served)
-    elapsed = time.monotonic() - started
-    load_after = os.getloadavg()
-
     table = summarise(windows, names)
-    print()
-    print_table(table, sent)
-    for name in names:
-        if sent[name]["discarded"]:
-            dropped = ", ".join(f"{count} {reason}" for reason, count in sorted(sent[name]["discarded"].items()))
-            print(f"  {name}: the SDK discarded {dropped}")
-    print()
-    results = checks(table)
-    for check in results:
-        print(f"{'PASS' if check['holds'] else 'MISS'}  {check['check']}: {check['value']}")
-    print(f"\nload average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; took {elapsed:.0f} s")
-    save(
-        "worker",
-        {
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "setup": {
-                "worker": "Procfile worker line, WORKER_CONCURRENCY=2",
-                "tasks_per_window": args.tasks,
-                "rounds": args.rounds,
-                "tasks": TASKS,
-                "participants": PARTICIPANTS,
-                "cpus": os.cpu_count(),
-                "python": sys.version.split()[0],
-                "load_average_before": load_before,
-                "load_average_after": load_after,
-            },
-            "configurations": {name: CONFIGS_BY_NAME[name].label for name in names},
-            "results": table,
-            "sent_to_sink": sent,
-            "checks": results,
-        },
-    )
-    return 0 if all(check["holds"] for check in results) else 1
+    setup = {
+        "worker": "Procfile worker line, WORKER_CONCURRENCY=2",
+        "tasks_per_window": args.tasks,
+        "rounds": args.rounds,
+        "tasks": TASKS,
+        "participants": PARTICIPANTS,
+    }
+    return report("worker", table, sent, checks(table), setup, print_table, load_before, started)
 
 
 if __name__ == "__main__":
