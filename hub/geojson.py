@@ -4,7 +4,7 @@ The database filters on the partial (longitude, latitude) index, orders and
 limits, and turns each row into the text of one GeoJSON Feature; Python
 only puts the FeatureCollection's brackets around them. On 10,000
 participants in PostgreSQL that takes about a third of the time the same
-query plus an f-string per row in Python takes (see the README's benchmark).
+query plus an f-string per row in Python takes (see docs/figures.md, "The map").
 """
 
 from django.db import connection

@@ -23,7 +23,7 @@ from .config import SentryConfig
 from .dyno import Dyno
 from .scrubbing import CLIENT_ADDRESS_HEADER_TERMS, scrub_event
 
-# Where request_context.py leaves what it learnt from the live request.
+# Where middleware.py leaves what it learnt from the live request.
 REQUEST_SECRETS_HINT = "bahk_request_secrets"
 
 

@@ -130,7 +130,7 @@ def test_sql_in_span_descriptions_arrives_intact():
 
 
 def test_secret_the_request_carried_is_filtered_in_the_event():
-    # What request_context.request_secrets() hands over: values the event itself never shows under a key.
+    # What middleware.request_secrets() hands over: values the event itself never shows under a key.
     event = {"message": f"upstream said no to {SECRET}", "extra": {"note": SECRET}}
     assert SECRET not in sent(event, SECRET)
 
