@@ -55,6 +55,9 @@ class ErrorsFirstTransport(Transport):
         super().__init__(options)
         self.urgent = CountingTransport(options)
         self.bulk = CountingTransport(options)
+        # Whether the last flush sent everything: the SDK's flush callback cannot tell, as it fires
+        # after 0.1 s of waiting, however the wait ends.
+        self.drained = True
 
     @property
     def dropped(self) -> Counter[str]:
@@ -68,6 +71,8 @@ class ErrorsFirstTransport(Transport):
         deadline = time.monotonic() + timeout
         self.urgent.flush(timeout, callback)
         self.bulk.flush(max(deadline - time.monotonic(), 0), callback)
+        # Each queue's flush returns before its deadline only once that queue is empty.
+        self.drained = time.monotonic() < deadline
 
     def kill(self) -> None:
         self.urgent.kill()

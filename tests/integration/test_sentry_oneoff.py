@@ -36,11 +36,23 @@ def test_sentry_check_from_a_one_off_dyno_sends_events_tagged_run(database_url, 
     assert {event["event_id"] for event in events} <= set(result.stdout.replace(",", " ").split())
 
 
-def test_sentry_check_fails_when_sentry_does_not_answer(database_url, sentry_sink):
-    sentry_sink.set_mode("503")
+def test_sentry_check_waits_for_a_slow_sentry(database_url, sentry_sink):
+    """Each envelope answered after half a second: delivered, and said so (the SDK's flush callback
+    fires after 0.1 s of waiting, so it cannot be what decides)."""
+    sentry_sink.set_mode("slow")
+    result = sentry_check(heroku_env("run.5", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "delivered:   yes" in result.stdout
+    assert len(sentry_sink.events()) == 2
+
+
+@pytest.mark.parametrize("mode", ["503", "blackhole"])
+def test_sentry_check_fails_when_sentry_does_not_answer(database_url, sentry_sink, mode):
+    sentry_sink.set_mode(mode)
     result = sentry_check(heroku_env("run.1", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn))
     assert result.returncode != 0
-    assert "not delivered" in result.stderr
+    assert "Events were not delivered" in result.stderr
+    assert "delivered:   yes" not in result.stdout
 
 
 def test_logger_error_in_a_view_becomes_an_event(database_url, sentry_sink, tmp_path):

@@ -3,8 +3,9 @@
 It receives the SDK's real envelopes over HTTP (gzip or brotli), parses them
 with sentry_sdk.envelope.Envelope, and keeps the raw bytes too, so a test can
 search everything that left the process. It can also misbehave the ways
-Sentry does on a bad day: 429 with Retry-After, 503, or accept and never answer
-(everything, or only envelopes holding a transaction: "hold-transactions").
+Sentry does on a bad day: 429 with Retry-After, 503, answer each envelope only
+after half a second ("slow"), or accept and never answer (everything, or only
+envelopes holding a transaction: "hold-transactions").
 """
 
 import gzip
@@ -19,7 +20,8 @@ from sentry_sdk.envelope import Envelope
 from tests.support.loopback_http import LoopbackHTTPServer
 from tests.support.servers import wait_until
 
-MODES = ("ok", "429", "503", "blackhole", "hold-transactions")
+MODES = ("ok", "429", "503", "slow", "blackhole", "hold-transactions")
+SLOW_ANSWER_SECONDS = 0.5
 
 
 class SentrySink(LoopbackHTTPServer):
@@ -89,6 +91,8 @@ class SentrySink(LoopbackHTTPServer):
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if mode == "slow":
+                    time.sleep(SLOW_ANSWER_SECONDS)
                 data = decode(body, self.headers.get("Content-Encoding", ""))
                 envelope = Envelope.deserialize(data)
                 if mode == "hold-transactions" and any(item.type == "transaction" for item in envelope.items):

@@ -56,11 +56,11 @@ class Command(BaseCommand):
             exception_id = sentry_sdk.capture_exception(error)
         show(f"sent:        message {message_id}, exception {exception_id}")
 
-        pending = []
-        sentry_sdk.flush(timeout=FLUSH_SECONDS, callback=lambda count, timeout: pending.append(count))
+        sentry_sdk.flush(timeout=FLUSH_SECONDS)
         transport = sentry_sdk.get_client().transport
         dropped = dict(getattr(transport, "dropped", {}))
-        if pending or dropped or not (message_id and exception_id):
-            reason = f"{pending[0]} still unsent after {FLUSH_SECONDS} s" if pending else f"dropped: {dropped}"
+        drained = getattr(transport, "drained", True)
+        if not drained or dropped or not (message_id and exception_id):
+            reason = f"dropped: {dropped}" if dropped else f"still unsent after {FLUSH_SECONDS} s"
             raise CommandError(f"Events were not delivered ({reason}); check SENTRY_DSN and the network.")
         show("delivered:   yes")
