@@ -73,8 +73,12 @@ SECRET_STEMS = (
     "basic",
     "@",
 )
-# One search for any stem or a run of digits: in C, without lowering a copy of every string.
-MIGHT_HOLD_SECRET = re.compile("|".join([*map(re.escape, SECRET_STEMS), r"[0-9][0-9 -]{12}"]), re.IGNORECASE)
+# One search for any stem or a run of digits. Case-sensitive on a lowered copy it is about 3x faster than
+# IGNORECASE, whose alternation the regex engine cannot skip through; only ASCII lowers exactly as it
+# matches (the long s, U+017F, matches "s" under IGNORECASE), so other text keeps the IGNORECASE search.
+_MIGHT_HOLD_SECRET = "|".join([*map(re.escape, SECRET_STEMS), r"[0-9][0-9 -]{12}"])
+MIGHT_HOLD_SECRET_LOWERED = re.compile(_MIGHT_HOLD_SECRET)
+MIGHT_HOLD_SECRET = re.compile(_MIGHT_HOLD_SECRET, re.IGNORECASE)
 EMBEDDED_QUERY = re.compile(r"\?([^\s'\"#<>]+=[^\s'\"#<>]*)")
 # Values shorter than this are too common to replace wherever they appear.
 MIN_SECRET_LENGTH = 4
@@ -123,6 +127,8 @@ def scrub_text(text: str, known_secrets: Iterable[str] = ()) -> str:
 
 def might_hold_secret(text: str) -> bool:
     """A quick test that lets most strings skip the four patterns."""
+    if text.isascii():
+        return MIGHT_HOLD_SECRET_LOWERED.search(text.lower()) is not None
     return MIGHT_HOLD_SECRET.search(text) is not None
 
 
@@ -194,14 +200,16 @@ def _add_strings(value: object, found: set[str]) -> None:
 
 
 # What the SDK fills in itself: ids Sentry needs intact (an all-digit span id can look like a card number),
-# timestamps, and the SDK's own name and version.
+# timestamps, the SDK's own name and version, and the thread's id (15 digits, which the card pattern checks).
 ID_KEYS = frozenset(
     {"event_id", "trace_id", "span_id", "parent_span_id", "profile_id", "replay_id", "sdk", "timestamp",
-     "start_timestamp"}
+     "start_timestamp", "thread.id"}
 )  # fmt: skip
 
 
 def scrub(value: object, known_secrets: tuple[str, ...]) -> object:
+    if isinstance(value, str):  # most of an event's nodes
+        return scrub_text(value, known_secrets)
     if isinstance(value, dict):
         return {
             key: FILTERED if is_secret_key(key) else item if key in ID_KEYS else scrub(item, known_secrets)
@@ -215,8 +223,6 @@ def scrub(value: object, known_secrets: tuple[str, ...]) -> object:
         if len(value) == 2 and is_secret_key(value[0]):
             return (value[0], FILTERED)
         return tuple(scrub(item, known_secrets) for item in value)
-    if isinstance(value, str):
-        return scrub_text(value, known_secrets)
     return value
 
 
