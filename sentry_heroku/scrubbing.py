@@ -125,11 +125,28 @@ def scrub_text(text: str, known_secrets: Iterable[str] = ()) -> str:
     return filter_patterns(text) if might_hold_secret(text) else text
 
 
+# Short strings known to hold nothing the patterns could match. A task's or a request's transactions repeat
+# most of their strings (span ops and descriptions, tags, contexts): remembering them halves scrubbing one.
+# Only strings that are sent as they are get kept; emptied when full, so it stays under 1 MB.
+_PLAIN_TEXT: dict[str, None] = {}
+PLAIN_TEXT_REMEMBERED = 4096
+PLAIN_TEXT_MAX_LENGTH = 200
+
+
 def might_hold_secret(text: str) -> bool:
     """A quick test that lets most strings skip the four patterns."""
+    short = len(text) <= PLAIN_TEXT_MAX_LENGTH
+    if short and text in _PLAIN_TEXT:
+        return False
     if text.isascii():
-        return MIGHT_HOLD_SECRET_LOWERED.search(text.lower()) is not None
-    return MIGHT_HOLD_SECRET.search(text) is not None
+        found = MIGHT_HOLD_SECRET_LOWERED.search(text.lower()) is not None
+    else:
+        found = MIGHT_HOLD_SECRET.search(text) is not None
+    if short and not found:
+        if len(_PLAIN_TEXT) >= PLAIN_TEXT_REMEMBERED:
+            _PLAIN_TEXT.clear()
+        _PLAIN_TEXT[text] = None
+    return found
 
 
 def filter_patterns(text: str) -> str:
@@ -162,27 +179,39 @@ def luhn_valid(digits: list[int]) -> bool:
 
 
 def collect_secrets(value: object, found: set[str]) -> None:
-    """Add every string stored under a secret key in value to found."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if is_secret_key(key):
-                _add_strings(item, found)
+    """Add every string stored under a secret key in value to found.
+
+    A loop over a stack rather than recursion: it visits every node of every event the dyno sends.
+    """
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "=" in value:
+                found.update(secrets_in_query_strings(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if is_secret_key(key):
+                    _add_strings(item, found)
+                else:
+                    pending.append(item)
+        elif isinstance(value, (list, tuple)):
+            # [key, value] pairs: how the SDK sends headers in some events.
+            if len(value) == 2 and is_secret_key(value[0]):
+                _add_strings(value[1], found)
             else:
-                collect_secrets(item, found)
-    elif isinstance(value, (list, tuple)):
-        # [key, value] pairs: how the SDK sends headers in some events.
-        if len(value) == 2 and is_secret_key(value[0]):
-            _add_strings(value[1], found)
-        else:
-            for item in value:
-                collect_secrets(item, found)
-    elif isinstance(value, str) and "=" in value:
-        if "&" in value or " " not in value:
-            # A query string, even of one parameter ("api_key=…"); not SQL or a sentence with an "=" in it.
-            found.update(secrets_in_query_string(value))
-        # A URL's query inside text: a request's repr, an access log line.
-        for query in EMBEDDED_QUERY.findall(value):
-            found.update(secrets_in_query_string(query))
+                pending.extend(value)
+
+
+def secrets_in_query_strings(text: str) -> set[str]:
+    found = set()
+    if "&" in text or " " not in text:
+        # A query string, even of one parameter ("api_key=…"); not SQL or a sentence with an "=" in it.
+        found.update(secrets_in_query_string(text))
+    # A URL's query inside text: a request's repr, an access log line.
+    for query in EMBEDDED_QUERY.findall(text):
+        found.update(secrets_in_query_string(query))
+    return found
 
 
 def _add_strings(value: object, found: set[str]) -> None:

@@ -7,9 +7,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from sentry_heroku import scrubbing
 from sentry_heroku.scrubbing import (
     FILTERED,
     MIN_SECRET_LENGTH,
+    PLAIN_TEXT_REMEMBERED,
     filter_patterns,
     is_secret_key,
     might_hold_secret,
@@ -254,6 +256,21 @@ def test_secret_under_a_secret_key_never_leaves_anywhere(secret, key, path, befo
     out = sent(event)
     assert secret not in out
     assert json.dumps(secret)[1:-1] not in out
+
+
+def test_text_seen_before_is_still_scrubbed_by_what_the_next_event_knows():
+    """Strings remembered as plain skip the patterns, never the secrets an event carries elsewhere."""
+    message = f"could not log in with {SECRET}"
+    assert scrub_event({"message": message}) == {"message": message}  # nothing here says it is a secret
+    assert SECRET not in sent({"message": message, "request": {"data": {"password": SECRET}}})
+    assert SECRET not in sent({"message": message}, SECRET)
+
+
+def test_the_strings_remembered_as_plain_stay_bounded():
+    for number in range(PLAIN_TEXT_REMEMBERED * 3):
+        assert not might_hold_secret(f"task {number}")
+    assert 0 < len(scrubbing._PLAIN_TEXT) <= PLAIN_TEXT_REMEMBERED
+    assert not might_hold_secret("task 7")
 
 
 def test_a_message_about_a_token_keeps_its_words():
