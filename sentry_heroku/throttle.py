@@ -16,8 +16,12 @@ count of events sent lives in a Store: the Django cache (Redis when REDIS_URL
 is set) shares it between dynos, so the limit holds for the whole app. Once a
 window is full, this process stops asking the store until it is surely over:
 a storm costs no round trip per batch.
+
+gunicorn serves drain batches on several threads of a process, all through
+its one throttle: a Throttle and a MemoryStore are safe to share between them.
 """
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,8 +47,14 @@ class Throttle:
         self.store = store
         self.clock = clock
         self.held: dict[str, Held] = {}
+        # Held back lines are counted once: no two threads read and replace an issue's entry at once.
+        self.lock = threading.Lock()
 
     def admit(self, key: str, count: int, *, limit: int, seconds: int, sample: object = None) -> int | None:
+        with self.lock:
+            return self._admit(key, count, limit=limit, seconds=seconds, sample=sample)
+
+    def _admit(self, key: str, count: int, *, limit: int, seconds: int, sample: object) -> int | None:
         now = self.clock()
         held = self.held.get(key)
         if held is not None and now < held.until:
@@ -60,14 +70,16 @@ class Throttle:
     def due(self) -> list[tuple[str, object]]:
         """(key, sample) of the issues with lines held back in a window that is now over."""
         now = self.clock()
-        return [(key, held.sample) for key, held in self.held.items() if now >= held.until]
+        with self.lock:
+            return [(key, held.sample) for key, held in self.held.items() if now >= held.until]
 
     def release(self, key: str) -> int | None:
         """The count a summary event for a due issue should carry; None while its window is still full."""
-        held = self.held.get(key)
-        if held is None:
-            return None
-        return self.admit(key, 0, limit=held.limit, seconds=held.seconds, sample=held.sample)
+        with self.lock:
+            held = self.held.get(key)
+            if held is None:
+                return None
+            return self._admit(key, 0, limit=held.limit, seconds=held.seconds, sample=held.sample)
 
 
 class MemoryStore:
@@ -76,16 +88,18 @@ class MemoryStore:
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock
         self.values: dict[str, tuple[int, float]] = {}
+        self.lock = threading.Lock()
 
     def increment(self, key: str, amount: int, ttl: int) -> int:
-        value, expires = self.values.get(key, (0, 0.0))
-        now = self.clock()
-        if expires <= now:
-            value, expires = 0, now + ttl
-            if len(self.values) > 10_000:  # forget what has expired, now and then
-                self.values = {k: v for k, v in self.values.items() if v[1] > now}
-        self.values[key] = (value + amount, expires)
-        return value + amount
+        with self.lock:
+            value, expires = self.values.get(key, (0, 0.0))
+            now = self.clock()
+            if expires <= now:
+                value, expires = 0, now + ttl
+                if len(self.values) > 10_000:  # forget what has expired, now and then
+                    self.values = {k: v for k, v in self.values.items() if v[1] > now}
+            self.values[key] = (value + amount, expires)
+            return value + amount
 
     def add(self, key: str, ttl: int) -> bool:
         """True the first time key is added within ttl seconds."""

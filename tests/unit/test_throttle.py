@@ -108,3 +108,39 @@ def test_cache_stores_on_one_cache_count_together_and_mark_once():
     web1, web2 = CacheStore(cache, prefix="t:"), CacheStore(cache, prefix="t:")
     assert [web1.increment("k", 1, 60), web2.increment("k", 1, 60), web1.increment("k", 5, 60)] == [1, 2, 7]
     assert [web1.add("frame", 60), web2.add("frame", 60)] == [True, False]
+
+
+def test_threads_sharing_a_throttle_count_every_line_once():
+    """gunicorn serves drain batches on several threads of one process, all through the one throttle."""
+    import sys
+    import threading
+
+    clock = Clock()
+    throttle = Throttle(MemoryStore(clock), clock)
+    lines_per_thread, threads = 2000, 4
+    carried, errors = [], []
+
+    def drain(thread: int) -> None:
+        try:
+            for number in range(lines_per_thread):
+                # New issues keep arriving, most over their limit, while other threads list what is due.
+                carried.append(throttle.admit(f"H12/web.{thread}/{number % 500}", 1, limit=1, seconds=60) or 0)
+                throttle.due()
+        except Exception as error:  # the assertion below names it
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        workers = [threading.Thread(target=drain, args=(thread,)) for thread in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        sys.setswitchinterval(interval)
+
+    assert errors == []
+    clock.now += 60
+    released = sum(throttle.release(key) or 0 for key, _ in throttle.due())
+    assert sum(carried) + released == lines_per_thread * threads
