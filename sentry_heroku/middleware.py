@@ -30,13 +30,15 @@ class SentryRequestContextMiddleware:
     def __call__(self, request):
         if sentry_sdk.get_client().is_active():
             scope = sentry_sdk.get_isolation_scope()  # the SDK forks one per request
+            # META rather than request.headers, which copies every header on first use: this runs on every request.
+            meta = request.META
             if self.continues_trace:
                 # The caller's trace, or a new one: its errors and the tasks it sends carry it.
-                scope.generate_propagation_context(incoming_trace(request.headers))
-            request_id = request.headers.get("X-Request-Id")
+                scope.generate_propagation_context(incoming_trace(meta))
+            request_id = meta.get("HTTP_X_REQUEST_ID")
             if request_id:
                 scope.set_tag("request_id", request_id[:200])
-            queue_ms = queue_time_ms(request.headers.get("X-Request-Start", ""), time.time())
+            queue_ms = queue_time_ms(meta.get("HTTP_X_REQUEST_START", ""), time.time())
             if queue_ms is not None:
                 span = sentry_sdk.get_current_span()
                 if span is not None:
@@ -45,9 +47,13 @@ class SentryRequestContextMiddleware:
         return self.get_response(request)
 
 
-def incoming_trace(headers) -> dict[str, str]:
+# The headers a caller's trace arrives in, and where WSGI puts them.
+TRACE_HEADERS = {"sentry-trace": "HTTP_SENTRY_TRACE", "baggage": "HTTP_BAGGAGE"}
+
+
+def incoming_trace(meta) -> dict[str, str]:
     """The trace headers a caller sent, for the SDK's propagation context; empty starts a new trace."""
-    return {name: headers[name] for name in ("sentry-trace", "baggage") if name in headers}
+    return {name: meta[key] for name, key in TRACE_HEADERS.items() if key in meta}
 
 
 def queue_time_ms(header: str, now: float) -> float | None:
