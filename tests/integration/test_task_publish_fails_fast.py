@@ -120,12 +120,12 @@ def test_an_enqueue_from_a_request_answers_503_naming_the_cause_and_reports_it(
     with web:
         # No answer within the bound counts as status 0.
         status, body = answer(base_url, debug_action(cookie, "celery"), timeout=GIVES_UP_WITHIN)
+        assert status == 503, body
         event = sentry_sink.wait_for(
             lambda sink: next((e for e in sink.events() if "TaskNotSent" in json.dumps(e.get("exception"))), None),
             what="the error event for the task not sent",
         )
 
-    assert status == 503, body
     assert json.loads(body)["error"].startswith(not_sent_message("sentry_heroku.tasks.fail_for_sentry_debug", cause))
     assert event["level"] == "error"
     assert tags_of(event)["dyno"] == "web.1"
