@@ -17,10 +17,8 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     from django.core.management import execute_from_command_line
 
-    from bahk.task_not_sent import TaskNotSent
-
     try:
         execute_from_command_line(sys.argv)
-    except (ImproperlyConfigured, TaskNotSent) as exc:
-        # A wrong config var, or a task queue out of reach: one line that names it, not a traceback.
-        sys.exit(f"{type(exc).__name__}: {exc}")
+    except ImproperlyConfigured as exc:
+        # A wrong config var: one line that names it, not a traceback.
+        sys.exit(f"ImproperlyConfigured: {exc}")

@@ -4,12 +4,15 @@ bahk.celery's task class raises TaskNotSent in place of kombu's and
 redis-py's connection errors, within seconds (backing_services.PUBLISH_GIVES_UP),
 so the caller always learns that the task was not sent: the middleware turns
 it into a 503 and an ERROR log record (a Sentry event, tagged by dyno, through
-the SDK's logging integration); manage.py prints its one line and exits 1.
+the SDK's logging integration). It is a CommandError, so a management
+command (a one-off's `manage.py shell -c`, a release phase's command) prints
+it as one line and exits 1, as Django does for any CommandError.
 """
 
 import logging
 
 import redis.exceptions
+from django.core.management import CommandError
 from django.http import JsonResponse
 from kombu.exceptions import OperationalError
 
@@ -24,7 +27,7 @@ UNREACHABLE = (OperationalError, redis.exceptions.ConnectionError, redis.excepti
 LIMIT_REACHED = "max number of clients reached"
 
 
-class TaskNotSent(Exception):
+class TaskNotSent(CommandError):
     """The broker could not be reached: the task is not in the queue, and will not run unless sent again."""
 
     @classmethod
