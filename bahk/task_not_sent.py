@@ -43,12 +43,15 @@ class TaskNotSent(CommandError):
 
 
 def _causes(error: BaseException):
-    """The error and what it was raised from or during, each once."""
+    """The error and what it was raised from ("raise … from", as kombu and Celery wrap), each once.
+
+    Not what it was raised during: an error the caller's own code was handling says nothing about the broker.
+    """
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         yield error
-        error = error.__cause__ or error.__context__
+        error = error.__cause__
 
 
 def _why(chain: list[BaseException]) -> str:

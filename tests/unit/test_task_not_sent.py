@@ -52,7 +52,24 @@ def test_a_broker_out_of_reach_is_named_with_its_likely_cause(error, cause):
     )
 
 
-@pytest.mark.parametrize("error", [raised(TypeError("not JSON serializable")), raised(RuntimeError("other"))])
+def raised_while_handling(handled: BaseException, error: BaseException) -> BaseException:
+    try:
+        try:
+            raise handled
+        except BaseException:
+            raise error  # noqa: B904 - the caller's own error, raised while it handled another
+    except BaseException as outer:
+        return outer
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        raised(TypeError("not JSON serializable")),
+        raised(RuntimeError("other")),
+        raised_while_handling(ConnectionRefusedError(111, "Connection refused"), TypeError("not JSON serializable")),
+    ],
+)
 def test_other_errors_are_not_taken_for_an_unreachable_broker(error):
     assert TaskNotSent.unless_sent("hub.tasks.record_work", error, queue="at REDIS_URL") is None
 
