@@ -150,16 +150,18 @@ def local_cache() -> dict:
 def celery_redis(url: str) -> dict:
     """Celery settings (without the CELERY_ prefix) for a Redis broker and result backend."""
     tls = _check_redis_url(url) == "rediss"
-    return {
+    celery = {
         "broker_url": url,
         "result_backend": url,
         "broker_use_ssl": HEROKU_REDIS_TLS if tls else None,
         "redis_backend_use_ssl": HEROKU_REDIS_TLS if tls else None,
         # Longer than the longest task (see task_time_limit): a task that has
         # not been acknowledged by then is handed to another worker.
-        "broker_transport_options": {"visibility_timeout": 3600, **REDIS_TIMEOUTS},
-        **PUBLISH_GIVES_UP,
+        "broker_transport_options": {"visibility_timeout": 3600},
     }
+    # A publish to a Redis that never answers gives up as the cache does (PUBLISH_GIVES_UP).
+    celery["broker_transport_options"] |= REDIS_TIMEOUTS
+    return celery | PUBLISH_GIVES_UP
 
 
 def celery_filesystem(folder: Path) -> dict:
