@@ -7,6 +7,7 @@ stand-in for Sentry's API; bin/release runs against a real PostgreSQL.
 import re
 import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,6 +17,7 @@ from tests.support.processes import DYNO_ADDONS, HOST, ROOT, VENV_BIN, clean_env
 from tests.support.sentry_api import BLACK_HOLE, Scripted, SentryAPI
 from tests.support.sentry_sink import tags_of
 from tests.support.servers import free_port
+from tests.support.slug import copy_of_the_build
 
 TOKEN = "sntrys_test_only_7f3c9a1e5b2d4c6f8a0b"
 COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
@@ -42,8 +44,8 @@ def registration_env(api_url: str, dyno: str = "release.42", **values: str) -> d
     return heroku_env(dyno, **(registration | values))
 
 
-def register(env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = run_command(["python", "manage.py", "register_sentry_release"], env, timeout=90)
+def register(env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    result = run_command(["python", "manage.py", "register_sentry_release"], env, timeout=90, cwd=cwd)
     assert TOKEN not in result.stdout + result.stderr
     return result
 
@@ -146,9 +148,11 @@ def test_without_dyno_metadata_it_still_registers_and_says_how_to_turn_it_on(api
 
 
 def test_without_any_release_name_the_warning_says_how_to_get_one(api, tmp_path):
-    # A slug has no .git: git must not find this checkout's HEAD.
-    env = env_without_metadata(api, GIT_DIR=str(tmp_path))
-    result = register(env)
+    # A slug built without SOURCE_VERSION: no .git and no .build-commit, whatever this checkout holds (Heroku
+    # CI's own build recorded one). GIT_DIR keeps git from finding a checkout above the copy.
+    build = copy_of_the_build(tmp_path / "build")
+    env = env_without_metadata(api, GIT_DIR=str(tmp_path / "no-git"))
+    result = register(env, cwd=build)
 
     assert result.returncode == 0
     assert "no release name: set SENTRY_RELEASE" in result.stderr
