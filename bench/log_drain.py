@@ -74,7 +74,7 @@ def parser_throughput(rounds: int) -> dict:
     results = {}
     for name, work in {
         "parse": lambda: parse(body),
-        "parse + classify": lambda: classify(parse(body).lines, memory_percent=90),
+        "parse + classify": lambda: classify(parse(body).lines, memory_percent=90, connections_percent=80),
     }.items():
         per_round = []
         for _ in range(rounds):
