@@ -3,6 +3,7 @@
 from collections import Counter
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from sentry_heroku.drain import Receiver
 from sentry_heroku.platform_events import event, tags
@@ -97,3 +98,17 @@ def test_an_addon_over_80_percent_warns_once_per_window(drain, process, sample, 
     assert (warning["level"], warning["tags"]["dyno"]) == ("warning", process)
     assert warning["tags"]["heroku_error"] == "connections"
     assert "81%" in warning["message"]
+
+
+def test_the_connections_threshold_is_read_from_heroku_drain_connections_percent(sentry_config):
+    drain = Drain(sentry_config(HEROKU_DRAIN_CONNECTIONS_PERCENT="90"))
+    drain.post([("app", "heroku-redis", lines.redis_metrics(170, 200))])
+    assert drain.events == []
+    drain.post([("app", "heroku-redis", lines.redis_metrics(180, 200))])
+    assert [event["tags"]["heroku_error"] for event in drain.events] == ["connections"]
+
+
+@pytest.mark.parametrize("value", ["0", "101", "eighty"])
+def test_a_connections_threshold_out_of_range_is_refused_naming_the_variable(sentry_config, value):
+    with pytest.raises(ImproperlyConfigured, match="HEROKU_DRAIN_CONNECTIONS_PERCENT"):
+        sentry_config(HEROKU_DRAIN_CONNECTIONS_PERCENT=value)
