@@ -23,7 +23,7 @@ from sentry_sdk.integrations.django.transactions import LEGACY_RESOLVER
 
 UNROUTED = "<unrouted>"
 # The router accepts request lines up to 8 KB; no route of this project is near this long, so a longer path is
-# grouped without asking the URLconf (and never fills url_route's cache with kilobytes per entry).
+# grouped without asking the URLconf (and never fills project_route's cache with kilobytes per entry).
 MAX_ROUTED_PATH = 2000
 
 
@@ -37,7 +37,12 @@ def route_for(path: str, resolve: Callable[[str], str | None]) -> str:
     return route or UNROUTED
 
 
-@lru_cache(maxsize=2048)
 def url_route(path: str) -> str:
-    """route_for() with the project's URLconf; cached, as the same few paths come back in every storm."""
-    return route_for(path, LEGACY_RESOLVER.resolve)
+    """route_for() with the project's URLconf."""
+    return route_for(path, project_route)
+
+
+@lru_cache(maxsize=2048)
+def project_route(path: str) -> str | None:
+    """Cached, as the same few paths come back in every storm; behind route_for's length check, so never 8 KB keys."""
+    return LEGACY_RESOLVER.resolve(path)
