@@ -98,7 +98,12 @@ def content_length(request) -> int:
 class Receiver:
     """What one web process remembers between batches: Frame-Ids it has seen, and the throttle."""
 
-    def __init__(self, shared: Store | None = None, clock: Callable[[], float] = time.time, send=None):
+    def __init__(
+        self,
+        shared: Store | None = None,
+        clock: Callable[[], float] = time.time,
+        send: Callable[..., None] | None = None,
+    ):
         """shared: the store the throttle counts in (the Django cache); send: what sends an event (send_event)."""
         self.recent_frames: OrderedDict[str, None] = OrderedDict()
         self.shared = CacheStore(cache, prefix="heroku-drain:") if shared is None else shared

@@ -105,10 +105,12 @@ UNKNOWN = "unknown"  # a dyno or add-on attachment named in a form Heroku does n
 ADDONS = {"heroku-redis": "Heroku Key-Value Store", "heroku-postgres": "Heroku Postgres"}
 # Redis spells it connection-percentage-used, Postgres connections-percentage-used: both a fraction of 1.
 CONNECTION_SAMPLE = re.compile(
-    r"sample#(active-connections|max-connections|connections?-percentage-used)=([0-9]{1,9}(?:\.[0-9]{1,9})?)(?!\S)"
+    r"(?<!\S)sample#(active-connections|max-connections|connections?-percentage-used)=([0-9]{1,9}(?:\.[0-9]{1,9})?)(?!\S)"
 )
-ATTACHMENT = re.compile(r"source=([A-Z][A-Z0-9_]{0,99})(?!\S)")  # the config var's name, less _URL: REDIS, DATABASE
-ADDON_NAME = re.compile(r"addon=([a-z][a-z0-9-]{0,99})(?!\S)")  # redis-metric-98068, postgresql-curved-12345
+ATTACHMENT = re.compile(
+    r"(?<!\S)source=([A-Z][A-Z0-9_]{0,99})(?!\S)"
+)  # the config var's name, less _URL: REDIS, DATABASE
+ADDON_NAME = re.compile(r"(?<!\S)addon=([a-z][a-z0-9-]{0,99})(?!\S)")  # redis-metric-98068, postgresql-curved-12345
 
 
 @dataclass(frozen=True)
