@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from sentry_heroku.limits import clean, tag_value
 from sentry_heroku.logplex import LogLine
 from sentry_heroku.platform_errors import classify
 from sentry_heroku.platform_events import event, tags
@@ -63,9 +64,9 @@ def test_no_control_character_reaches_a_tag_server_name_transaction_or_fingerpri
     sent = [*tags(h12).values(), payload["server_name"], payload["transaction"], *payload["fingerprint"]]
     assert [value for value in sent if CONTROL.search(value)] == []
     assert (tags(h12)["dyno"], tags(h12)["dyno_type"], payload["server_name"]) == ("unknown", "unknown", "unknown")
-    assert (tags(h12)["method"], tags(h12)["request_id"]) == ("GET[2J", "rid[2J")
+    assert (tags(h12)["method"], tags(h12)["request_id"]) == (tag_value(f"GET{no_space}"), tag_value(f"rid{no_space}"))
     context = payload["contexts"]["heroku_log"]
-    assert context["dyno_in_line"] == "web.1[2J"  # the name as written, cleaned, only here
+    assert context["dyno_in_line"] == clean(f"web.1{no_space}", 200)  # the name as written, cleaned, only here
     assert not CONTROL.search(context["path"] + context["host"] + payload["message"])
 
 
