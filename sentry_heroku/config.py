@@ -62,6 +62,7 @@ class SentryConfig:
     drain_secret: str = field(default="", repr=False)
     drain_events_per_minute: int = 3
     drain_memory_percent: float = 90.0
+    drain_connections_percent: float = 80.0
     slow_request_seconds: float = 25.0
 
     @property
@@ -111,6 +112,7 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
             environ, "HEROKU_DRAIN_EVENTS_PER_MINUTE", 3, minimum=1, maximum=1000, integer=True
         ),
         drain_memory_percent=env.number(environ, "HEROKU_DRAIN_MEMORY_PERCENT", 90.0, minimum=1, maximum=100),
+        drain_connections_percent=env.number(environ, "HEROKU_DRAIN_CONNECTIONS_PERCENT", 80.0, minimum=1, maximum=100),
         # The router gives up at 30 s (H12): 25 s leaves time to capture what the request was doing.
         slow_request_seconds=env.number(environ, "SENTRY_SLOW_REQUEST_SECONDS", 25.0, minimum=0, maximum=3600),
     )
