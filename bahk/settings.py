@@ -11,6 +11,11 @@ import os
 from importlib.util import find_spec
 from pathlib import Path
 
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 import sentry_heroku
@@ -28,11 +33,24 @@ IS_HEROKU_APP = DYNO.on_heroku
 DEBUG = env.flag(_environ, "DJANGO_DEBUG")
 
 SECRET_KEY = env.text(_environ, "DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if IS_HEROKU_APP:
+_HOW_TO_SET_ONE = "run: heroku config:set DJANGO_SECRET_KEY=$(openssl rand -base64 48)"
+if IS_HEROKU_APP:
+    # A short or guessable key lets anyone forge sessions and password-reset
+    # links, so a dyno holds it to the rules of Django's check --deploy
+    # (security.W009). The message never repeats the key, however weak.
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(f"DJANGO_SECRET_KEY is not set; {_HOW_TO_SET_ONE}")
+    if (
+        len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+        or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or SECRET_KEY.startswith(SECRET_KEY_INSECURE_PREFIX)
+    ):
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set; run: heroku config:set DJANGO_SECRET_KEY=$(openssl rand -base64 48)"
+            f"DJANGO_SECRET_KEY must have at least {SECRET_KEY_MIN_LENGTH} characters, "
+            f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} of them different, and not start with "
+            f"{SECRET_KEY_INSECURE_PREFIX!r}; {_HOW_TO_SET_ONE}"
         )
+elif not SECRET_KEY:
     # Good enough for a laptop and for collectstatic at build time, where no
     # config vars are set; a dyno refuses to start without a real one.
     SECRET_KEY = "django-insecure-local-development-key-do-not-use-in-production"  # noqa: S105
