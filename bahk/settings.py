@@ -133,8 +133,15 @@ _database = DATABASES["default"]
 LOCAL_BROKER_DIR = (
     Path(_database["NAME"]).resolve().parent if _database["ENGINE"].endswith("sqlite3") else BASE_DIR
 ) / ".broker"
+# The longest a task may run: the worker kills it then. A killed worker's
+# unacknowledged task goes to another worker twice this long after it was
+# received (backing_services.celery_redis): minutes, not the hour kombu
+# defaults to, and never while the first may still be running it.
+CELERY_TASK_TIME_LIMIT = env.number(_environ, "WORKER_TASK_TIME_LIMIT", 300, minimum=5, maximum=43_200, integer=True)
 _celery = (
-    backing_services.celery_redis(_redis_url) if _redis_url else backing_services.celery_filesystem(LOCAL_BROKER_DIR)
+    backing_services.celery_redis(_redis_url, task_time_limit=CELERY_TASK_TIME_LIMIT)
+    if _redis_url
+    else backing_services.celery_filesystem(LOCAL_BROKER_DIR)
 )
 CELERY_BROKER_URL = _celery["broker_url"]
 CELERY_RESULT_BACKEND = _celery["result_backend"]
@@ -148,9 +155,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Take one task at a time, so a restart has at most one task per process to hand back.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Well under the broker's visibility timeout (3600 s), so a task that is still
-# running is never handed to a second worker.
-CELERY_TASK_TIME_LIMIT = 1800
 # Heroku sends SIGTERM and kills 30 s later. The Procfile remaps SIGTERM to
 # SIGQUIT; Celery then lets running tasks finish for this long and re-queues
 # the rest before exiting.
