@@ -7,6 +7,7 @@ limits and says so in the event's `_meta`; it reports what it rejected in
 """
 
 import json
+import re
 
 from sentry_relay.processing import StoreNormalizer
 
@@ -24,7 +25,9 @@ def normalized(event: dict) -> dict:
 def relay_findings(event: dict) -> list[str]:
     """What Relay would reject, remove or trim in the event: its processing errors and its own _meta notes.
 
-    Notes the SDK already sent in the event's _meta (a request body it did not attach) are the SDK's, not Relay's.
+    Notes the SDK already sent in the event's _meta (a request body it did not attach) are the SDK's, not
+    Relay's. So is the cut of a stack frame's locals to Relay's budget of 2 KB per frame: the SDK sends a
+    local's repr whole (max_value_length is unset), and Relay keeps 2 KB of a frame's locals, by design.
     """
     result = normalized(event)
     sdk_notes = set(_meta_notes(event.get("_meta") or {}))
@@ -32,9 +35,13 @@ def relay_findings(event: dict) -> list[str]:
     findings += [
         f"_meta {path}: {note}"
         for path, note in _meta_notes(result.get("_meta") or {})
-        if (path, note) not in sdk_notes
+        if (path, note) not in sdk_notes and not FRAME_LOCALS_CUT.fullmatch(f"{path} {note}")
     ]
     return findings
+
+
+# "exception.values.0.stacktrace.frames.3.vars.setup" (or threads'), trimmed to the size limit and nothing else.
+FRAME_LOCALS_CUT = re.compile(r'\S*\.stacktrace\.frames\.\d+\.vars\.\S+ \{"rem": \[\["!limit", "s", \d+, \d+\]\]\}')
 
 
 def _meta_notes(meta: dict, path: str = "") -> list[tuple[str, str]]:
