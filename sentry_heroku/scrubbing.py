@@ -236,7 +236,9 @@ def _add_strings(value: object, found: set[str]) -> None:
 # pass the card-number check about once in 23,000 request ids, and a 4-character secret (a PIN) can be part of
 # any id. A value that *is* a known secret is still filtered whole, and a secret name still filters its value
 # (pass 1). To add a field, add it to the list where it sits, with its reason.
-# By name, at any depth (an id means the same wherever it is), compared lower-cased with "-" as "_" (headers):
+# By name, at any depth (an id means the same wherever it is), compared lower-cased with "-" as "_" (headers),
+# and only while the value is shaped like an id (ID_SHAPED): a local that happens to be called "commit" and holds
+# "password=…" is free text again.
 KNOWN_FORMAT_KEYS = frozenset(
     {
         # Hex ids the SDK makes; the sentry-trace and traceparent headers are "<trace id>-<span id>-<flag>".
@@ -251,6 +253,9 @@ KNOWN_FORMAT_KEYS = frozenset(
         "dyno", "dyno_type", "heroku_app", "heroku_release", "commit",
     }
 )  # fmt: skip
+# No spaces, "@" or "=" (but base64's padding): what ids, timestamps, dyno names and versions are made of.
+ID_SHAPED = re.compile(r"[A-Za-z0-9._:+/-]{1,200}={0,2}")
+THREE_LETTERS = re.compile(r"[A-Za-z]{3}")
 # Fields of the event (or of a Sentry log item) itself, only there: config.py checks the release and the
 # environment at boot, the server name is the dyno's. Deeper down "environment" could be a local holding os.environ.
 KNOWN_FORMAT_FIELDS = frozenset({"release", "environment", "dist", "server_name", "level", "platform", "type"})
@@ -287,9 +292,17 @@ def scrub_entry(key: object, item: object, known_secrets: tuple[str, ...]) -> ob
     kind = key_kind(key)
     if kind is SECRET:
         return filtered(item)
-    if kind is KNOWN_FORMAT:
+    if kind is KNOWN_FORMAT and not (isinstance(item, str) and not is_id_shaped(item)):
         return unless_secret(item, known_secrets)
     return scrub(item, known_secrets)
+
+
+def is_id_shaped(text: str) -> bool:
+    # Of the patterns only "word: value" fits the shape ("=" is only padding), and every secret word has three
+    # letters in a row: hex ids have no ":", a timestamp ("2026-12-02T17:56:36Z") no three letters.
+    return ID_SHAPED.fullmatch(text) is not None and (
+        ":" not in text or THREE_LETTERS.search(text) is None or SECRET_ASSIGNMENT.search(text) is None
+    )
 
 
 def filtered(value: object) -> object:

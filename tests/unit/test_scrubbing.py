@@ -415,3 +415,15 @@ def test_no_uuid_shaped_request_id_is_ever_altered(request_id, data):
     assert scrubbed["request"]["headers"] == [["X-Request-Id", request_id]]
     assert scrubbed["contexts"]["heroku_log"]["request_id"] == request_id
     assert scrubbed["attributes"]["request_id"]["value"] == request_id
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["password=hunter2-9f8e", "token: 0123456789abcdef", "redis://u:p4ss-Secret@host", "Bearer abc123defgh456"],
+)
+def test_a_secret_under_an_id_name_that_is_not_shaped_like_an_id_is_still_filtered(value):
+    # A frame's locals: a list that happens to start with an id's name, and a local called "commit".
+    event = {"extra": {"pair": ["commit", value], "commit": value}}
+    sent_text = sent(event)
+    assert value not in sent_text
+    assert "[Filtered]" in sent_text
