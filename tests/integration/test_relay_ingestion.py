@@ -154,6 +154,19 @@ def test_a_404_is_logged_to_stdout_but_not_sent_as_a_sentry_log(dynos, sink):
     assert "WARNING django.request: Not Found: /no-such-page/" in web.output()
 
 
+def test_a_hostile_request_id_reaches_sentry_without_control_characters_and_capped(dynos, sink):
+    base_url, env, _ = dynos
+    staff = session_cookie(env("run.1"))
+    hostile = "rid-\x9b2J\x85-" + "9" * 300  # C1 controls: gunicorn refuses C0 ones with a 400
+    assert get(base_url, "/api/sentry-debug/", Cookie=staff, **{"X-Request-ID": hostile})[0] == 500
+    event = sink.wait_for(
+        lambda s: next((e for e in s.events() if tags_of(e).get("request_id", "").startswith("rid-")), None),
+        what="the error of the request with a hostile id",
+    )
+    assert tags_of(event)["request_id"] == "rid-2J-" + "9" * 192 + "…"
+    assert_relay_keeps(event)
+
+
 def test_a_task_error_and_its_transaction_pass_relay_unchanged(dynos, sink):
     _, env, _ = dynos
     enqueue = "from sentry_heroku.tasks import fail_for_sentry_debug; fail_for_sentry_debug.delay()"
