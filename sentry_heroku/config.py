@@ -80,7 +80,7 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
     dsn = env.text(environ, "SENTRY_DSN")
     if dsn:
         check_dsn(dsn)
-    environment = environment_name(environ, on_heroku=dyno.on_heroku)
+    environment = environment_name(environ, dyno)
     check_name(environ, ("SENTRY_ENVIRONMENT", "ENVIRONMENT"), environment, limits.environment_problem)
     release = release_name(environ)
     if release:  # none at all is allowed: events then carry no release

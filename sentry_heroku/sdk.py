@@ -102,6 +102,9 @@ def dyno_tags(dyno: Dyno) -> dict[str, str]:
         "dyno_type": limits.tag_value(dyno.process_type),
         "heroku_app": limits.tag_value(dyno.app_name),
         "heroku_release": limits.tag_value(dyno.release_version),
+        # A review app's pull request and branch: its errors filed under "review", found by PR.
+        "heroku_pr": limits.tag_value(dyno.pr_number),
+        "heroku_branch": limits.tag_value(dyno.branch),
     }
     return {name: value for name, value in tags.items() if value}
 

@@ -46,9 +46,11 @@ def test_address_headers_are_denied_unless_pii_is_on_and_ip_scrubbing_off(enviro
         (Dyno(name="web.2", process_type="web", app_name="bahk", release_version="v42"),
          {"dyno": "web.2", "dyno_type": "web", "heroku_app": "bahk", "heroku_release": "v42"}),
         (Dyno(name="worker.1", process_type="worker"), {"dyno": "worker.1", "dyno_type": "worker"}),
+        (Dyno(name="web.1", process_type="web", pr_number="123", branch="fix-map\x1b[2J"),
+         {"dyno": "web.1", "dyno_type": "web", "heroku_pr": "123", "heroku_branch": "fix-map[2J"}),
         (Dyno(), {}),
     ],
-    ids=["metadata-on", "metadata-off", "not-a-dyno"],
+    ids=["metadata-on", "metadata-off", "review-app", "not-a-dyno"],
 )  # fmt: skip
 def test_dyno_tags_omit_empty_values(dyno, expected):
     assert dyno_tags(dyno) == expected
