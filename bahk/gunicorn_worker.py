@@ -26,7 +26,11 @@ While a request is arriving, the loop answers by itself:
   whole request REQUEST_SECONDS after it;
 - 503 when the requests this worker is holding would pass BUFFERED_BYTES.
 Each of these closes the connection: where the next request would start is
-unknown.
+unknown. A view that refuses a request without reading its body (the drain's
+401, a 405) runs once the body is here, like any other: to decide before, a
+thread would have to run the view while the body is still on its way, and
+holding no thread then is the point. Such a refusal costs no thread time, and
+one whose body never comes ends at the 408.
 
 It relies on gunicorn 27.0.1's internals (ThreadWorker's handle() and
 finish_request(), TConn, the parser's unreader); requirements.txt pins that
@@ -335,6 +339,8 @@ class BufferingThreadWorker(gthread.ThreadWorker):
         if keepalive:
             # The parser holds whatever the client pipelined behind the request it answered.
             self.await_request(conn, conn.parser.unreader.take_buffered())
+        elif conn.sock.fileno() < 0:  # the thread closed it already
+            self.nr_conns -= 1
         else:
             self.waiting.add(conn)
             conn.sock.setblocking(False)
