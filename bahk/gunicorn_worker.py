@@ -201,8 +201,14 @@ class BufferingThreadWorker(gthread.ThreadWorker):
             if len(conn.received) > self.max_head_bytes:
                 self.dispatch(conn)  # gunicorn's parser answers 414 or 431 from what is there
             return
+        head = bytes(conn.received[: end + 4])
+        lowered = head.lower()
+        if b"content-length" not in lowered and b"transfer-encoding" not in lowered:
+            # No body to wait for (RFC 9112 section 6.3): most requests, handed on without parsing twice.
+            self.dispatch(conn)
+            return
         try:
-            request = next(self.parser(conn, bytes(conn.received[: end + 4]), _Received))
+            request = next(self.parser(conn, head, _Received))
         except _Incomplete:
             return
         except Exception:

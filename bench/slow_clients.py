@@ -17,8 +17,10 @@ worker before it), or both, one after the other (the default).
 
 Prints one row per worker and load: /health/ p50 and p99, probes answered and
 not (a probe waits at most 15 s), throughput, and CPU per probe of the dyno's
-process group (bench/cpu.py; the tricklers' cost included). Writes
-bench/results/slow_clients.json.
+process group (bench/cpu.py; the tricklers' cost included). Then, with both
+workers up side by side and no tricklers, bench/cpu.py's CPU per request under
+wrk (8 connections, --cpu-rounds interleaved windows) for /health/ and the map
+API: what reading requests in the loop costs. Writes bench/results/slow_clients.json.
 """
 
 import argparse
@@ -32,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench import cpu, save
+from bench import cpu, save, wrk
 from tests.support.drain_client import SECRET
 from tests.support.processes import HOST, heroku_env, http_get, migrate, start_web
 from tests.support.raw_http import post
@@ -41,6 +43,8 @@ from tests.support.servers import RedisServer
 PROBE_TIMEOUT = 15
 BODY = 100_000  # bytes each trickler announces: none finishes in a run
 WORKERS = {"buffering": "", "gthread": "--worker-class gthread"}
+# For --cpu-rounds: the cheapest request and the map's (an empty map here: SQLite, no participants).
+CPU_PATHS = {"health": "/health/", "map": "/api/participants/map/?bbox=-180,-90,180,90"}
 
 
 def basic(credentials: str) -> bytes:
@@ -125,17 +129,20 @@ def probe(base_url: str, seconds: float, session: int) -> dict:
     }
 
 
-def measure(worker: str, args, redis: RedisServer, folder: Path) -> list[dict]:
-    database = folder / f"{worker}.sqlite3"
+def start(worker: str, redis: RedisServer, folder: Path):
     env = heroku_env(
         "web.1",
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=f"sqlite:///{folder / f'{worker}.sqlite3'}",
         REDIS_URL=redis.url,
         HEROKU_DRAIN_SECRET=SECRET,
         GUNICORN_CMD_ARGS=WORKERS[worker],
     )
     migrate(env)
-    process, base_url = start_web(env, folder / f"web-{worker}.log")
+    return start_web(env, folder / f"web-{worker}.log")
+
+
+def measure(worker: str, args, redis: RedisServer, folder: Path) -> list[dict]:
+    process, base_url = start(worker, redis, folder)
     rows = []
     try:
         probe(base_url, 1, process.pid)  # warm-up
@@ -150,6 +157,24 @@ def measure(worker: str, args, redis: RedisServer, folder: Path) -> list[dict]:
     finally:
         process.stop()
     return rows
+
+
+def cpu_per_request(args, redis: RedisServer, folder: Path) -> dict[str, cpu.Figure]:
+    """Both workers side by side under wrk, no tricklers: what the loop's reading costs a request."""
+    dynos = {}
+    try:
+        for worker in WORKERS:
+            dynos[worker] = start(worker, redis, folder / "cpu")
+        targets = {
+            (worker, name): cpu.Target(process.pid, base_url + path, headers=wrk.ROUTER_HEADERS)
+            for worker, (process, base_url) in dynos.items()
+            for name, path in CPU_PATHS.items()
+        }
+        figures = cpu.compare(targets, rounds=args.cpu_rounds, seconds=2, warmup=1, connections=8)
+    finally:
+        for process, _ in dynos.values():
+            process.stop()
+    return {" / ".join(key): figure for key, figure in figures.items()}
 
 
 def report(rows: list[dict]) -> None:
@@ -169,6 +194,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds of /health/ probes per load (default 10)")
     parser.add_argument("--drip", type=float, default=1.0, help="seconds between a trickler's bytes (default 1)")
     parser.add_argument("--worker", choices=["both", *WORKERS], default="both")
+    parser.add_argument(
+        "--cpu-rounds", type=int, default=5, help="interleaved wrk windows per worker for CPU per request (default 5)"
+    )
     args = parser.parse_args()
 
     workers = list(WORKERS) if args.worker == "both" else [args.worker]
@@ -178,10 +206,18 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-slow-clients-") as temporary:
             for worker in workers:
                 results["rows"] += measure(worker, args, redis, Path(temporary))
+            if args.cpu_rounds:
+                (Path(temporary) / "cpu").mkdir()
+                results["cpu"] = cpu_per_request(args, redis, Path(temporary))
     finally:
         redis.stop()
     results["load_after"] = os.getloadavg()
     report(results["rows"])
+    for name, figure in results.get("cpu", {}).items():
+        print(
+            f"{name}: {figure.cpu_ms_per_request * 1000:.0f} µs CPU/request, {figure.rps:.0f} req/s, "
+            f"p99 {figure.p99_ms:.1f} ms (wrk, 8 connections, median of {figure.windows})"
+        )
     print(f"\nload average {results['load_before'][0]:.1f} before, {results['load_after'][0]:.1f} after")
     save("slow_clients", results)
 
