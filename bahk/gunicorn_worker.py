@@ -58,10 +58,13 @@ def max_body_bytes() -> int:
     """
     from django.conf import global_settings, settings
 
-    from sentry_heroku.drain import MAX_BODY_BYTES
+    limits = [settings.DATA_UPLOAD_MAX_MEMORY_SIZE or global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE]
+    # A fork may delete sentry_heroku/ (README, "Remove Sentry from a fork"), the drain with it.
+    with contextlib.suppress(ImportError):
+        from sentry_heroku.drain import MAX_BODY_BYTES
 
-    django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    return max(django_limit, MAX_BODY_BYTES)
+        limits.append(MAX_BODY_BYTES)
+    return max(limits)
 
 
 # The router sends a request's head in one piece; a client trickling it is not a browser.
