@@ -338,6 +338,13 @@ class BufferingThreadWorker(gthread.ThreadWorker):
             else:
                 self.close(conn)
 
+    # In a thread.
+
+    def handle_request(self, req, conn):
+        # The body is here: the loop sent the 100 Continue the client waited for, or it sent the body anyway.
+        req._expected_100_continue = False
+        return super().handle_request(req, conn)
+
     # Back from a thread.
 
     def finish_request(self, conn, fs):

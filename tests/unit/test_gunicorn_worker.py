@@ -28,6 +28,7 @@ def test_gunicorn_is_the_version_pinned_in_requirements_and_read_for_the_worker(
     ("name", "parameters"),
     [
         ("handle", ["self", "conn"]),
+        ("handle_request", ["self", "req", "conn"]),
         ("finish_request", ["self", "conn", "fs"]),
         ("enqueue_req", ["self", "conn"]),
         ("accept", ["self", "listener"]),
@@ -49,6 +50,8 @@ def test_gthread_handle_skips_its_socket_wait_and_parser_for_an_initialised_conn
     assert "req = next(conn.parser)" in handle
     assert "if self.initialized:" in inspect.getsource(gthread.TConn.init)
     assert gthread.STOP_KEEPALIVE_LINGER > 0
+    # The loop answers Expect: 100-continue; the thread must not say it again.
+    assert "req._expected_100_continue" in inspect.getsource(__import__("gunicorn.http.wsgi").http.wsgi.create)
 
 
 def test_the_worker_replaces_every_gthread_method_that_reads_a_client_socket():
