@@ -22,8 +22,9 @@ While a request is arriving, the loop answers by itself:
 - 400 for a malformed chunked body, which the view reading it would turn into a 500
   (a well-formed one reaches the thread de-chunked, with a Content-Length: Django
   reads no other body);
-- 408 when the head has not arrived HEAD_SECONDS after its first byte, or the
-  whole request REQUEST_SECONDS after it;
+- 408 when the head has not arrived HEAD_SECONDS after its first byte, when no
+  byte of the body came for BODY_IDLE_SECONDS, or when the whole request has
+  not arrived REQUEST_SECONDS after its first byte;
 - 503 when the requests this worker is holding would pass BUFFERED_BYTES.
 Each of these closes the connection: where the next request would start is
 unknown. A view that refuses a request without reading its body (the drain's
@@ -69,8 +70,13 @@ def max_body_bytes() -> int:
 
 # The router sends a request's head in one piece; a client trickling it is not a browser.
 HEAD_SECONDS = 10
-# The router answers H12 30 s after it forwarded the request: past that nobody waits for the answer.
-REQUEST_SECONDS = 30
+# A body comes as fast as the client sends it, and the router's 30 s (H12) start only once it has
+# all been sent (puma#2512: uploads over a poor mobile link take 90 s), so a slow body is not cut
+# at 30 s. It is cut when no byte of it came for BODY_IDLE_SECONDS (the router's own idle limit,
+# 55 s, H15) or when it is still not all there REQUEST_SECONDS after the head's first byte.
+# Neither holds a thread: this bounds the sockets and bytes a slow client holds.
+BODY_IDLE_SECONDS = 55
+REQUEST_SECONDS = 120
 # What one worker holds of requests still arriving: 12 of the largest bodies at once,
 # and a dyno's memory stays flat under a flood of them (two workers on a 512 MB dyno).
 BUFFERED_BYTES = 32 * 1024 * 1024
@@ -188,6 +194,8 @@ class BufferingThreadWorker(gthread.ThreadWorker):
         if conn.phase == "idle":
             conn.phase, conn.started = "request", time.monotonic()
             conn.deadline = conn.started + HEAD_SECONDS
+        elif conn.head_end:
+            conn.deadline = min(conn.started + REQUEST_SECONDS, time.monotonic() + BODY_IDLE_SECONDS)
         conn.received += data
         self.buffered += len(data)
         if self.buffered > BUFFERED_BYTES:
@@ -218,7 +226,7 @@ class BufferingThreadWorker(gthread.ThreadWorker):
             self.dispatch(conn)  # a head gunicorn refuses: the thread's parser answers it (400, 414, 431, 501)
             return
         conn.head_end = conn.scanned = end + 4
-        conn.deadline = conn.started + REQUEST_SECONDS
+        conn.deadline = min(conn.started + REQUEST_SECONDS, time.monotonic() + BODY_IDLE_SECONDS)
         reader = request.body.reader
         conn.body_length = getattr(reader, "length", None)
         if conn.body_length is not None and conn.body_length > self.max_body:
