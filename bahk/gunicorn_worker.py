@@ -353,6 +353,11 @@ class BufferingThreadWorker(gthread.ThreadWorker):
         req._expected_100_continue = False
         return super().handle_request(req, conn)
 
+    def _keepalive_after(self, conn, keepalive):
+        # gthread drains an unread body from the socket for at most 5 s and 64 KB, then closes, against a
+        # client trickling it. Here the body is in memory: dropping it is free, and the connection stays.
+        return keepalive and conn.parser.finish_body()
+
     # Back from a thread.
 
     def finish_request(self, conn, fs):

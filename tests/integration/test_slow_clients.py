@@ -194,3 +194,13 @@ def test_a_client_that_expects_100_continue_gets_it_before_sending_its_body(web)
         assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
         sock.sendall(batch)
         assert status_of(one_response(sock)) == 204  # and no second 100 Continue before it
+
+
+def test_a_401_for_a_body_the_view_never_read_leaves_the_connection_serving(web):
+    body = b"x" * 200_000  # over gunicorn's 64 KB drain of an unread body
+    head = keep_alive(post(b"/heroku/logs/", len(body), basic("drain:wrong-password")))
+    with socket.create_connection(("127.0.0.1", port_of(web)), timeout=5) as sock:
+        sock.sendall(head + body)
+        assert status_of(one_response(sock)) == 401
+        sock.sendall(keep_alive(get(b"/health/")))
+        assert status_of(one_response(sock)) == 200

@@ -29,6 +29,7 @@ def test_gunicorn_is_the_version_pinned_in_requirements_and_read_for_the_worker(
     [
         ("handle", ["self", "conn"]),
         ("handle_request", ["self", "req", "conn"]),
+        ("_keepalive_after", ["self", "conn", "keepalive"]),
         ("finish_request", ["self", "conn", "fs"]),
         ("enqueue_req", ["self", "conn"]),
         ("accept", ["self", "listener"]),
@@ -48,6 +49,7 @@ def test_gthread_handle_skips_its_socket_wait_and_parser_for_an_initialised_conn
     handle = inspect.getsource(gthread.ThreadWorker.handle)
     assert "if not conn.initialized and not conn.data_ready:" in handle
     assert "req = next(conn.parser)" in handle
+    assert "return self._keepalive_after(conn, self.handle_request(req, conn))" in handle
     assert "if self.initialized:" in inspect.getsource(gthread.TConn.init)
     assert gthread.STOP_KEEPALIVE_LINGER > 0
     # The loop answers Expect: 100-continue; the thread must not say it again.
