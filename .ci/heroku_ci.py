@@ -3,7 +3,9 @@
 What Heroku CI does, and how it is stood in for here:
 - the Python buildpack's test-compile builds the app into /app: the files of
   the commit (no .git), Heroku's Python under .heroku/python with
-  requirements.txt and requirements-test.txt installed, no collectstatic.
+  requirements.txt and requirements-test.txt installed, no collectstatic,
+  then bin/post_compile with SOURCE_VERSION set to the commit, so the build
+  holds a .build-commit the tests do not control;
   Heroku's Python is a shared library without an rpath, so nothing starts
   without LD_LIBRARY_PATH: the copy of this machine's Python has its rpath
   removed the same way;
@@ -56,6 +58,8 @@ def build_app(app: Path) -> Path:
          "-r", "requirements.txt", "-r", "requirements-test.txt"],
         cwd=app, env=environ, check=True,
     )  # fmt: skip
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    subprocess.run(["bash", "bin/post_compile"], cwd=app, env=environ | {"SOURCE_VERSION": commit.strip()}, check=True)
     return lib
 
 

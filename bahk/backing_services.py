@@ -147,7 +147,7 @@ def local_cache() -> dict:
     return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 
 
-def celery_redis(url: str) -> dict:
+def celery_redis(url: str, *, task_time_limit: int) -> dict:
     """Celery settings (without the CELERY_ prefix) for a Redis broker and result backend."""
     tls = _check_redis_url(url) == "rediss"
     celery = {
@@ -155,9 +155,14 @@ def celery_redis(url: str) -> dict:
         "result_backend": url,
         "broker_use_ssl": HEROKU_REDIS_TLS if tls else None,
         "redis_backend_use_ssl": HEROKU_REDIS_TLS if tls else None,
-        # Longer than the longest task (see task_time_limit): a task that has
-        # not been acknowledged by then is handed to another worker.
-        "broker_transport_options": {"visibility_timeout": 3600},
+        # A task a worker received and never acknowledged (the worker was
+        # SIGKILLed, R15, crashed) goes back to the queue this long after it
+        # was received. Twice the time limit: a task still running has been
+        # killed by then, with the limit again to spare for the wait before it
+        # starts, a countdown or retry delay, and the clocks of two dynos.
+        # Every worker looks every 10 s (kombu's unacked_restore_interval);
+        # a throttle of 1 makes each look a scan, not every tenth.
+        "broker_transport_options": {"visibility_timeout": 2 * task_time_limit, "unacked_restore_throttle": 1},
     }
     # A publish to a Redis that never answers gives up as the cache does (PUBLISH_GIVES_UP).
     celery["broker_transport_options"] |= REDIS_TIMEOUTS

@@ -11,6 +11,11 @@ import os
 from importlib.util import find_spec
 from pathlib import Path
 
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 import sentry_heroku
@@ -28,11 +33,24 @@ IS_HEROKU_APP = DYNO.on_heroku
 DEBUG = env.flag(_environ, "DJANGO_DEBUG")
 
 SECRET_KEY = env.text(_environ, "DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if IS_HEROKU_APP:
+_HOW_TO_SET_ONE = "run: heroku config:set DJANGO_SECRET_KEY=$(openssl rand -base64 48)"
+if IS_HEROKU_APP:
+    # A short or guessable key lets anyone forge sessions and password-reset
+    # links, so a dyno holds it to the rules of Django's check --deploy
+    # (security.W009). The message never repeats the key, however weak.
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(f"DJANGO_SECRET_KEY is not set; {_HOW_TO_SET_ONE}")
+    if (
+        len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+        or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or SECRET_KEY.startswith(SECRET_KEY_INSECURE_PREFIX)
+    ):
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set; run: heroku config:set DJANGO_SECRET_KEY=$(openssl rand -base64 48)"
+            f"DJANGO_SECRET_KEY must have at least {SECRET_KEY_MIN_LENGTH} characters, "
+            f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} of them different, and not start with "
+            f"{SECRET_KEY_INSECURE_PREFIX!r}; {_HOW_TO_SET_ONE}"
         )
+elif not SECRET_KEY:
     # Good enough for a laptop and for collectstatic at build time, where no
     # config vars are set; a dyno refuses to start without a real one.
     SECRET_KEY = "django-insecure-local-development-key-do-not-use-in-production"  # noqa: S105
@@ -117,8 +135,15 @@ _database = DATABASES["default"]
 LOCAL_BROKER_DIR = (
     Path(_database["NAME"]).resolve().parent if _database["ENGINE"].endswith("sqlite3") else BASE_DIR
 ) / ".broker"
+# The longest a task may run: the worker kills it then. A killed worker's
+# unacknowledged task goes to another worker twice this long after it was
+# received (backing_services.celery_redis): minutes, not the hour kombu
+# defaults to, and never while the first may still be running it.
+CELERY_TASK_TIME_LIMIT = env.number(_environ, "WORKER_TASK_TIME_LIMIT", 300, minimum=5, maximum=43_200, integer=True)
 _celery = (
-    backing_services.celery_redis(_redis_url) if _redis_url else backing_services.celery_filesystem(LOCAL_BROKER_DIR)
+    backing_services.celery_redis(_redis_url, task_time_limit=CELERY_TASK_TIME_LIMIT)
+    if _redis_url
+    else backing_services.celery_filesystem(LOCAL_BROKER_DIR)
 )
 CELERY_BROKER_URL = _celery["broker_url"]
 CELERY_RESULT_BACKEND = _celery["result_backend"]
@@ -138,9 +163,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Take one task at a time, so a restart has at most one task per process to hand back.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Well under the broker's visibility timeout (3600 s), so a task that is still
-# running is never handed to a second worker.
-CELERY_TASK_TIME_LIMIT = 1800
 # Heroku sends SIGTERM and kills 30 s later. The Procfile remaps SIGTERM to
 # SIGQUIT; Celery then lets running tasks finish for this long and re-queues
 # the rest before exiting.

@@ -21,6 +21,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 import sentry_sdk
 from django.core.cache import cache
@@ -30,11 +31,12 @@ from sentry_sdk.scope import Scope, ScopeType, use_isolation_scope, use_scope
 
 from . import logplex, platform_events
 from .access_log import QUIET
+from .config import SentryConfig
 from .platform_errors import PlatformError, classify
 from .routes import url_route
 from .sdk import heroku_context
 from .setup import current
-from .throttle import CacheStore, MemoryStore, Throttle
+from .throttle import CacheStore, MemoryStore, Store, Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ def heroku_logs(request):
         request.headers.get("Logplex-Drain-Token", ""), request.headers.get("Logplex-Frame-Id", "")
     ):
         try:
-            RECEIVER.handle(body, request.headers.get("Logplex-Msg-Count", ""))
+            RECEIVER.handle(body, request.headers.get("Logplex-Msg-Count", ""), setup.config)
         except Exception:
             # A batch this code cannot handle is a bug here, and Logplex would retry it on a 5xx: report it once.
             logger.exception("Heroku log drain: a batch could not be handled")
@@ -96,12 +98,19 @@ def content_length(request) -> int:
 class Receiver:
     """What one web process remembers between batches: Frame-Ids it has seen, and the throttle."""
 
-    def __init__(self):
+    def __init__(
+        self,
+        shared: Store | None = None,
+        clock: Callable[[], float] = time.time,
+        send: Callable[..., None] | None = None,
+    ):
+        """shared: the store the throttle counts in (the Django cache); send: what sends an event (send_event)."""
         self.recent_frames: OrderedDict[str, None] = OrderedDict()
-        self.shared = CacheStore(cache, prefix="heroku-drain:")
-        self.local = MemoryStore()
+        self.shared = CacheStore(cache, prefix="heroku-drain:") if shared is None else shared
+        self.local = MemoryStore(clock)
         self.cache_paused_until = 0.0
-        self.throttle = Throttle(self)
+        self.throttle = Throttle(self, clock)
+        self.send = send or send_event
 
     # The throttle's store: the shared cache, or this process's counters while the cache is failing.
     def increment(self, key: str, amount: int, ttl: int) -> int:
@@ -127,7 +136,7 @@ class Receiver:
             self.recent_frames.popitem(last=False)
         return self.shared_or_local(lambda store: store.add(key, FRAME_ID_SECONDS))
 
-    def handle(self, body: bytes, message_count: str) -> None:
+    def handle(self, body: bytes, message_count: str, config: SentryConfig) -> None:
         batch = logplex.parse(body)
         if batch.skipped:
             logger.warning(
@@ -136,9 +145,15 @@ class Receiver:
                 len(batch.lines),
                 message_count[:12] or "?",
             )
-        config = current().config
         groups: dict[str, tuple[PlatformError, str, int]] = {}
-        for error in classify(batch.lines, memory_percent=config.drain_memory_percent):
+        found = classify(
+            batch.lines,
+            memory_percent=config.drain_memory_percent,
+            connections_percent=config.drain_connections_percent,
+        )
+        # One group per issue and dyno (platform_events.fingerprint, routes.UNROUTED): never per path, method or
+        # host, which anyone can choose by sending a request, so a storm of them costs a few events per code.
+        for error in found:
             route = url_route(error.path) if error.source == "router" else ""
             key = throttle_key(error, route)
             first, _, count = groups.get(key, (error, route, 0))
@@ -147,11 +162,11 @@ class Receiver:
             limit, seconds = error.limit or (config.drain_events_per_minute, 60)
             carried = self.throttle.admit(key, count, limit=limit, seconds=seconds, sample=(error, route))
             if carried:
-                send(error, route, carried)
+                self.send(error, route, carried, held_back=carried - count)
         for key, (error, route) in self.throttle.due():
             carried = self.throttle.release(key)
             if carried:
-                send(error, route, carried)
+                self.send(error, route, carried, held_back=carried)
 
 
 def throttle_key(error: PlatformError, route: str) -> str:
@@ -160,7 +175,7 @@ def throttle_key(error: PlatformError, route: str) -> str:
     return hashlib.sha256(issue.encode("utf-8", "replace")).hexdigest()[:32]
 
 
-def send(error: PlatformError, route: str, count: int) -> None:
+def send_event(error: PlatformError, route: str, count: int, *, held_back: int) -> None:
     """One event, through the app's own SDK, tagged with the dyno the line is about.
 
     A fresh isolation scope: the drain request's own tags (its request_id)
@@ -173,7 +188,7 @@ def send(error: PlatformError, route: str, count: int) -> None:
             scope.set_tag(name, value)
         context = {name: value for name, value in heroku_context(receiver).items() if name != "dyno_id"}
         scope.set_context("heroku", {**context, "received_by": receiver.name})
-        sentry_sdk.capture_event(platform_events.event(error, route=route, count=count))
+        sentry_sdk.capture_event(platform_events.event(error, route=route, count=count, held_back=held_back))
 
 
 RECEIVER = Receiver()

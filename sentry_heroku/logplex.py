@@ -11,7 +11,9 @@ https://datatracker.ietf.org/doc/html/rfc6587#section-3.4.1
 
 Whatever arrives, parse() returns the frames it could read and the number of
 stretches it had to skip: a frame whose length is wrong, cut short or absurd
-costs only itself, never the frames after it.
+costs only itself, never the frames after it. Its work is linear in the size
+of the body, whatever the body holds: every byte is looked at a bounded number
+of times (one newline search per body, headers and boundaries of bounded size).
 """
 
 import re
@@ -19,15 +21,18 @@ from dataclasses import dataclass
 
 # Logplex caps a message at 10 KB; seven digits is far more than any real frame needs.
 MAX_LENGTH_DIGITS = 7
-# Where a frame may start: a length, a space and a syslog priority ("74 <190>1").
-FRAME_START = re.compile(rb"\d{1,%d} <\d{1,3}>\d" % MAX_LENGTH_DIGITS)
+# Where a frame may start: a length, a space, a syslog priority and the year ("74 <190>1 2026-"), as
+# read_header() requires them. Searched for in C, this skips junk without a Python call per candidate.
+FRAME_START = re.compile(rb"(\d{1,%d}) <\d{1,3}>\d{1,2} \d{4}-" % MAX_LENGTH_DIGITS)
 # "<0>1 2026-11-26T14:02:03Z h a p -": no frame is shorter.
 MIN_FRAME_BYTES = 32
 # A header (PRI, timestamp, host, app, procid, msgid) is well under this on any real line.
 MAX_HEADER_BYTES = 512
 HEADER = re.compile(rb"<\d{1,3}>\d{1,2}")
-# What follows a frame that ends where its length says: the end of the body or the next frame.
-BOUNDARY = re.compile(rb"\s*(?:\d{1,%d} <\d{1,3}>\d|\Z)" % MAX_LENGTH_DIGITS)
+# What follows a frame that ends where its length says: the end of the body or the next frame. The
+# whitespace before it is bounded: every candidate length asks this, and an unbounded run would be rescanned.
+MAX_GAP_BYTES = 64
+BOUNDARY = re.compile(rb"[ \t\r\n]{0,%d}(?:\d{1,%d} <\d{1,3}>\d|\Z)" % (MAX_GAP_BYTES, MAX_LENGTH_DIGITS))
 WHITESPACE = b" \r\n\t"
 
 
@@ -49,12 +54,13 @@ def parse(body: bytes) -> Batch:
     lines: list[LogLine] = []
     skipped = 0
     position, end = 0, len(body)
+    newline = NextNewline(body)
     resynchronised = False  # a stray digit right after skipped junk is part of the same junk
     while position < end:
         if body[position] in WHITESPACE:
             position += 1
             continue
-        frame_end, line, stray = read_frame(body, position)
+        frame_end, line, stray = read_frame(body, position, newline)
         if line is not None:
             lines.append(line)
             skipped += stray and not resynchronised
@@ -63,21 +69,45 @@ def parse(body: bytes) -> Batch:
             continue
         skipped += 1
         resynchronised = True
-        position = resynchronise(body, position + 1)
+        position = resynchronise(body, position + 1, newline)
     return Batch(lines, skipped)
 
 
-def resynchronise(body: bytes, position: int) -> int:
+class NextNewline:
+    """Where the next newline at or after a position is, each stretch of the body searched once.
+
+    Every candidate frame asks whether a newline falls inside it. Asked of
+    the body each time, a batch of frame starts whose lengths reach far ahead
+    would rescan the same megabyte at every start: quadratic. Positions only
+    move forward while a body is read, so the last answer holds until a
+    position passes it.
+    """
+
+    def __init__(self, body: bytes):
+        self.body = body
+        self.searched_from = len(body) + 1  # nothing searched yet
+        self.found = -1
+
+    def __call__(self, position: int) -> int:
+        """The index of the first newline at or after position; len(body) when there is none."""
+        if not self.searched_from <= position <= self.found:
+            found = self.body.find(b"\n", position)
+            self.searched_from, self.found = position, len(self.body) if found == -1 else found
+        return self.found
+
+
+def resynchronise(body: bytes, position: int, newline: NextNewline) -> int:
     """The next place a readable frame starts, or the end of the body."""
-    # Candidates may overlap ("12 <13>" + "97 <172>1 …"): search again from the one after each miss.
+    # Candidates may overlap ("12 <13>" + "97 <172>1 …"): search again after each miss's length. Not from
+    # inside it: a start within the digits is one of the readings read_frame already tried.
     while match := FRAME_START.search(body, position):
-        if read_frame(body, match.start())[1] is not None:
+        if read_frame(body, match.start(), newline)[1] is not None:
             return match.start()
-        position = match.start() + 1
+        position = match.end(1)
     return len(body)
 
 
-def read_frame(body: bytes, position: int) -> tuple[int, LogLine | None, bool]:
+def read_frame(body: bytes, position: int, newline: NextNewline) -> tuple[int, LogLine | None, bool]:
     """(end, line, stray) for the frame at position; line is None when there is none.
 
     A frame holds one line: Logplex splits a dyno's output at newlines and ends
@@ -97,7 +127,7 @@ def read_frame(body: bytes, position: int) -> tuple[int, LogLine | None, bool]:
         frame_end = space + 1 + length
         if length < MIN_FRAME_BYTES or frame_end > len(body):
             continue
-        if body.find(b"\n", space + 1, frame_end - 1) != -1:
+        if newline(space + 1) < frame_end - 1:  # a frame holds one line, its newline last
             continue
         header = read_header(body, space + 1, frame_end)
         if header is None:

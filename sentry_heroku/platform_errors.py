@@ -8,15 +8,24 @@ inside a dyno (https://devcenter.heroku.com/articles/error-codes):
   and, with ``heroku labs:enable log-runtime-metrics``, ``source=web.1 … sample#memory_total=… sample#memory_quota=…``;
 - Logplex (``heroku logplex``): ``Error L10 (output buffer overflow): 500 messages dropped since …``.
 
+And two add-ons write their metrics as app lines (``app heroku-redis``,
+``app heroku-postgres``: ``sample#active-connections=… sample#max-connections=…``),
+https://devcenter.heroku.com/articles/heroku-redis-metrics-logs and
+https://devcenter.heroku.com/articles/heroku-postgres-metrics-logs.
+
 classify() reads a batch in order and returns one PlatformError per line worth
 an event, each about the dyno the line names, never the dyno that received it.
-App lines (``app web.1``) are left alone: the SDK in that dyno reports them.
+A dyno name that is neither Cedar's (``web.1``, ``run.1234``) nor Fir's
+(``web-6b8d9f7c4-x2k9z``) is ``unknown``: the name as written stays in the
+event's context only, so no value from a line picks a tag or an issue.
+Other app lines (``app web.1``) are left alone: the SDK in that dyno reports them.
 """
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .dyno import CEDAR_NAME, FIR_NAME
 from .logplex import LogLine
 
 ERROR, WARNING = "error", "warning"
@@ -67,6 +76,7 @@ CODES = {
     "R99": Code("Platform error", ERROR),
     "crashed": Code("Dyno crashed", ERROR),
     "memory": Code("Memory near quota", WARNING, limit=(1, 600)),
+    "connections": Code("Add-on connections near the limit", WARNING, limit=(1, 600)),
     "L10": Code("Drain buffer overflow", WARNING),
     "L11": Code("Tail buffer overflow", WARNING),
     "L12": Code("Local buffer overflow", WARNING),
@@ -88,6 +98,19 @@ LOGPLEX_ERROR = re.compile(r"(?:Error )?(L[0-9]{2}) \(([^)]*)\)")
 DROPPED = re.compile(r"([0-9]{1,9}) messages")  # "500 messages dropped", "dropped 1101 messages", "111 messages lost"
 DIGITS = re.compile(r"[0-9]{1,9}")
 DYNO_LINE_STARTS = ("Error R", "State changed from ", "Process exited with status ", "Process running mem=", "source=")
+# A dyno name is short; Heroku's longest process types are far under this.
+DYNO_NAME_MAX = 64
+UNKNOWN = "unknown"  # a dyno or add-on attachment named in a form Heroku does not write
+# The add-ons whose metrics lines (app heroku-redis, app heroku-postgres) say how full their connection limit is.
+ADDONS = {"heroku-redis": "Heroku Key-Value Store", "heroku-postgres": "Heroku Postgres"}
+# Redis spells it connection-percentage-used, Postgres connections-percentage-used: both a fraction of 1.
+CONNECTION_SAMPLE = re.compile(
+    r"(?<!\S)sample#(active-connections|max-connections|connections?-percentage-used)=([0-9]{1,9}(?:\.[0-9]{1,9})?)(?!\S)"
+)
+ATTACHMENT = re.compile(
+    r"(?<!\S)source=([A-Z][A-Z0-9_]{0,99})(?!\S)"
+)  # the config var's name, less _URL: REDIS, DATABASE
+ADDON_NAME = re.compile(r"(?<!\S)addon=([a-z][a-z0-9-]{0,99})(?!\S)")  # redis-metric-98068, postgresql-curved-12345
 
 
 @dataclass(frozen=True)
@@ -95,8 +118,10 @@ class PlatformError:
     code: str  # "H12", "R14", "L10", "crashed", "memory"
     title: str
     level: str
-    source: str  # "router", "dyno" or "logplex": who wrote the line
-    dyno: str  # the dyno the line is about; "router" or "logplex" when it names none
+    source: str  # "router", "dyno", "logplex" or "addon": who wrote the line
+    # The dyno the line is about: a Cedar or Fir name, "unknown" for any other, "router" or "logplex" when it
+    # names none, the add-on ("heroku-redis") for add-on metrics.
+    dyno: str
     message: str
     timestamp: str
     path: str = ""  # router errors: the request's path, without its query string
@@ -109,14 +134,16 @@ class PlatformError:
         return row.limit if row else None
 
 
-def classify(lines: Iterable[LogLine], *, memory_percent: float) -> list[PlatformError]:
+def classify(lines: Iterable[LogLine], *, memory_percent: float, connections_percent: float) -> list[PlatformError]:
     found = []
     # What earlier lines of the batch said about each dyno: its last exit status and memory reading.
     recent: dict[str, dict[str, object]] = {}
     for line in lines:
-        if line.app != "heroku":
+        if line.app == "app" and line.process in ADDONS:
+            error = connections_warning(line, connections_percent)
+        elif line.app != "heroku":
             continue
-        if line.process == "router":
+        elif line.process == "router":
             error = router_error(line)
         elif line.process == "logplex":
             error = logplex_error(line)
@@ -154,18 +181,29 @@ def router_error(line: LogLine) -> PlatformError | None:
         "bytes": fields.get("bytes", ""),
         "protocol": fields.get("protocol", ""),
     }
+    dyno, as_written = dyno_named(fields.get("dyno", ""), none="router")
+    data["dyno_in_line"] = as_written
     return PlatformError(
         code=code,
         title=title,
         level=level,
         source="router",
-        dyno=fields.get("dyno") or "router",
+        dyno=dyno,
         message=f"{code} {title}: {method} {path}".rstrip(": "),
         timestamp=line.timestamp,
         path=path,
         tags={name: value for name, value in tags.items() if value},
         data={name: value for name, value in data.items() if value not in ("", None)},
     )
+
+
+def dyno_named(name: str, *, none: str) -> tuple[str, str | None]:
+    """(the dyno to tag, the name as written when it is not a dyno's): Cedar's or Fir's form, else "unknown"."""
+    if not name:
+        return none, None
+    if len(name) <= DYNO_NAME_MAX and name.isascii() and (CEDAR_NAME.fullmatch(name) or FIR_NAME.fullmatch(name)):
+        return name, None
+    return UNKNOWN, name
 
 
 def milliseconds(value: str) -> int | None:
@@ -178,15 +216,15 @@ def dyno_error(line: LogLine, recent: dict[str, object], memory_percent: float) 
     message = line.message
     if not message.startswith(DYNO_LINE_STARTS):
         return None
-    dyno = line.process
+    dyno, as_written = dyno_named(line.process, none=UNKNOWN)
     if match := DYNO_ERROR.match(message):
         code, title_in_line, detail = match.groups()
         row = CODES.get(code)
         if row is not None and row.level is None:
             return None
         title = row.title if row else title_in_line
-        data = {"detail": detail or "", **recent_memory(recent)}
-        return dyno_event(line, code, title, row.level if row else ERROR, f"{code} {title}: {dyno}", data)
+        data = {"detail": detail or "", **recent_memory(recent), "dyno_in_line": as_written}
+        return dyno_event(line, code, title, row.level if row else ERROR, f"{code} {title}: {dyno}", data, dyno=dyno)
     if match := EXITED.match(message):
         recent["exit_status"] = int(match[1])
         return None
@@ -196,8 +234,10 @@ def dyno_error(line: LogLine, recent: dict[str, object], memory_percent: float) 
     if match := CRASHED.match(message):
         status = recent.get("exit_status")
         suffix = f" (exit status {status})" if status is not None else ""
-        data = {"from_state": match[1], "exit_status": status}
-        return dyno_event(line, "crashed", CODES["crashed"].title, ERROR, f"Dyno crashed: {dyno}{suffix}", data)
+        data = {"from_state": match[1], "exit_status": status, "dyno_in_line": as_written}
+        return dyno_event(
+            line, "crashed", CODES["crashed"].title, ERROR, f"Dyno crashed: {dyno}{suffix}", data, dyno=dyno
+        )
     if message.startswith("source="):
         return memory_warning(line, memory_percent)
     return None
@@ -217,8 +257,9 @@ def memory_warning(line: LogLine, memory_percent: float) -> PlatformError | None
     if percent < memory_percent:
         return None
     source = SOURCE.match(line.message)
-    dyno = source[1] if source else line.process
+    dyno, as_written = dyno_named(source[1] if source else line.process, none=UNKNOWN)
     data = {
+        "dyno_in_line": as_written,
         "memory_total_mb": total,
         "memory_quota_mb": quota,
         "memory_percent": round(percent, 1),
@@ -228,15 +269,45 @@ def memory_warning(line: LogLine, memory_percent: float) -> PlatformError | None
     return dyno_event(line, "memory", CODES["memory"].title, WARNING, message, data, dyno=dyno)
 
 
+def connections_warning(line: LogLine, connections_percent: float) -> PlatformError | None:
+    """An add-on's metrics line at or above connections_percent of its plan's connection limit."""
+    samples = {name: float(value) for name, value in CONNECTION_SAMPLE.findall(line.message)}
+    active, limit = samples.get("active-connections"), samples.get("max-connections")
+    fraction = samples.get("connection-percentage-used", samples.get("connections-percentage-used"))
+    if fraction is None and active is not None and limit:
+        fraction = active / limit
+    if fraction is None:
+        return None
+    percent = round(100 * fraction, 1)
+    if percent < connections_percent:
+        return None
+    attachment, addon = ATTACHMENT.search(line.message), ADDON_NAME.search(line.message)
+    attachment_name = attachment[1] if attachment else UNKNOWN
+    counts = f" ({active:.0f} of {limit:.0f})" if active is not None and limit else ""
+    message = (
+        f"{ADDONS[line.process]} {attachment_name} at {percent:.0f}% of its connection limit{counts}: "
+        "upgrade the plan or lower the pools (heroku run python manage.py capacity)"
+    )
+    data = {
+        "addon": addon[1] if addon else None,
+        "attachment": attachment_name,
+        "active_connections": int(active) if active is not None else None,
+        "max_connections": int(limit) if limit is not None else None,
+        "connections_percent": percent,
+    }
+    row = CODES["connections"]
+    return dyno_event(line, "connections", row.title, row.level, message, data, dyno=line.process, source="addon")
+
+
 def dyno_event(
-    line: LogLine, code: str, title: str, level: str, message: str, data: dict, *, dyno: str = ""
+    line: LogLine, code: str, title: str, level: str, message: str, data: dict, *, dyno: str, source: str = "dyno"
 ) -> PlatformError:
     return PlatformError(
         code=code,
         title=title,
         level=level,
-        source="dyno",
-        dyno=dyno or line.process,
+        source=source,
+        dyno=dyno,
         message=message,
         timestamp=line.timestamp,
         data={name: value for name, value in data.items() if value not in ("", None)},

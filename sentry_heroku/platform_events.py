@@ -2,58 +2,69 @@
 
 Pure: the drain view (drain.py) resolves routes (routes.py) and sends; this
 module only decides what the event says. Grouping follows what a user fixes: a router
-error by code and route (``/users/12/`` and ``/users/99/`` are one issue), a
-dyno-manager error by code and process type (R14 on worker.1 and worker.2 is
-one issue, filterable by ``dyno``), a Logplex error by code.
+error by code and route (``/users/12/`` and ``/users/99/`` are one issue, and
+every path the project does not route is one), a dyno-manager error by code
+and process type (R14 on worker.1 and worker.2 is one issue, filterable by
+``dyno``), a Logplex error by code, an add-on's connections by add-on and
+attachment.
+
+Every value here may come from a line anyone can shape (a path, a method, a
+Host header): tags, server_name, the transaction and the fingerprint pass
+through limits.py, and the context's strings are cleaned and capped too.
 """
 
 from datetime import datetime
 
 from .dyno import process_type
+from .limits import clean, tag_value, transaction_name
 from .platform_errors import PlatformError
 
-# Sentry keeps tag values up to 200 characters; a dyno name is far shorter on any real line.
-TAG_LIMIT = 200
-DYNO_LIMIT = 64
+MESSAGE_MAX = 1000
+CONTEXT_VALUE_MAX = 200
 
 
 def fingerprint(error: PlatformError, route: str) -> list[str]:
     if error.source == "router":
-        return ["heroku", error.code, route]
-    if error.source == "dyno":
-        return ["heroku", error.code, process_type(dyno_name(error))]
-    return ["heroku", error.code]
-
-
-def dyno_name(error: PlatformError) -> str:
-    return error.dyno[:DYNO_LIMIT]
+        parts = ["heroku", error.code, route]
+    elif error.source == "dyno":
+        parts = ["heroku", error.code, process_type(error.dyno)]
+    elif error.source == "addon":
+        parts = ["heroku", error.code, error.dyno, str(error.data.get("attachment", ""))]
+    else:
+        parts = ["heroku", error.code]
+    return [tag_value(part) for part in parts]
 
 
 def tags(error: PlatformError) -> dict[str, str]:
     """What a user filters by: dyno:worker.1, dyno_type:worker, heroku_error:R14, request_id:…"""
-    dyno = dyno_name(error)
-    values = {"dyno": dyno, "dyno_type": process_type(dyno), "heroku_error": error.code, **error.tags}
-    return {name: value[:TAG_LIMIT] for name, value in values.items() if value}
+    values = {"dyno": error.dyno, "dyno_type": process_type(error.dyno), "heroku_error": error.code, **error.tags}
+    cleaned = {name: tag_value(value) for name, value in values.items()}
+    return {name: value for name, value in cleaned.items() if value}
 
 
-def event(error: PlatformError, *, route: str, count: int) -> dict:
-    log = {**error.data, "count": count, "logged_at": error.timestamp[:64]}
+def event(error: PlatformError, *, route: str, count: int, held_back: int = 0) -> dict:
+    """held_back: how many of the count's lines the throttle had held back before this event."""
+    log = {**context(error.data), "count": count, "held_back": held_back, "logged_at": clean(error.timestamp, 64)}
     if error.source == "router":
-        log["route"] = route
+        log["route"] = transaction_name(route)
     payload = {
-        "message": error.message[:1000],
+        "message": clean(error.message, MESSAGE_MAX),
         "level": error.level,
         "logger": f"heroku.{error.source}",
-        "server_name": dyno_name(error),
+        "server_name": tag_value(error.dyno),
         "fingerprint": fingerprint(error, route),
         "contexts": {"heroku_log": log},
     }
     if error.source == "router":
-        payload["transaction"] = route
+        payload["transaction"] = transaction_name(route)
     moment = timestamp(error.timestamp)
     if moment is not None:
         payload["timestamp"] = moment
     return payload
+
+
+def context(data: dict[str, object]) -> dict[str, object]:
+    return {name: clean(value, CONTEXT_VALUE_MAX) if isinstance(value, str) else value for name, value in data.items()}
 
 
 def timestamp(value: str) -> str | None:

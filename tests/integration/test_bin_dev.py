@@ -3,8 +3,13 @@
 import json
 import signal
 
+import pytest
+
 from tests.support.processes import Process, clean_env, http_get, run_command
 from tests.support.servers import free_port, wait_until
+
+# bin/dev makes its own .venv from the package index, as on a fresh laptop.
+pytestmark = pytest.mark.network
 
 
 def test_bin_dev_serves_health_runs_a_task_in_the_worker_and_stops_on_ctrl_c(tmp_path):

@@ -7,6 +7,7 @@ what a user filters by is the dyno each line names.
 
 import pytest
 
+from sentry_heroku.limits import clean, tag_value
 from tests.support import logplex_lines as lines
 from tests.support.drain_client import SECRET, fresh_dyno, line_count, platform_events, post, post_lines
 from tests.support.processes import heroku_env, http_get, start_web
@@ -305,3 +306,65 @@ def test_two_dynos_sharing_redis_handle_a_retried_batch_once(sink, tmp_path, red
     [event] = wait_for_events(sink, 1, heroku_error="R14", dyno=dyno)
     assert event["server_name"] == dyno
     assert len(platform_events(sink, dyno=dyno)) == 1
+
+
+def test_an_adversarial_storm_of_240_chosen_paths_sends_a_few_events_per_code_each_tagged_by_its_dyno(web, sink):
+    # Anyone can make the router write these: requests to paths, with methods, Hosts and addresses of their choosing.
+    dyno = fresh_dyno()
+    storm = lines.attacker_lines(240, dyno)
+    for start in range(0, 240, 30):
+        assert post_lines(web, storm[start : start + 30]) == 204
+
+    wait_for_events(sink, 4, dyno=dyno)
+    settle(1)
+    events = platform_events(sink, dyno=dyno)
+    per_code = {
+        code: [e for e in events if tags_of(e)["heroku_error"] == code] for code in ("H27", "H13", "H18", "H26")
+    }
+    assert {code: len(found) for code, found in per_code.items()} == {"H27": 3, "H13": 3, "H18": 3, "H26": 3}
+    assert {tuple(event["fingerprint"]) for event in per_code["H27"]} == {("heroku", "H27", "<unrouted>")}
+    assert {event["transaction"] for event in events} == {"<unrouted>"}
+    assert {event["server_name"] for event in events} == {dyno}
+    # The first three batches' lines; the other five batches' are held back for the summary after the minute.
+    assert sum(map(line_count, events)) == 90
+    assert {event["contexts"]["heroku_log"]["held_back"] for event in events} == {0}
+
+
+def test_control_characters_and_a_9_kb_path_reach_no_tag_server_name_transaction_or_fingerprint(web, sink):
+    request_id = "b5a1c0de-0000-4000-8000-000000000017"
+    line = lines.router(
+        "H12",
+        "Request timeout",
+        dyno="web.1\x1b[31m\x00\x7f",
+        path="/x\r\x1b[2J" + "a" * 9000,
+        method="GET\x1b[0m",
+        request_id=request_id,
+    )
+    assert post_lines(web, [("heroku", "router", line)]) == 204
+
+    [event] = wait_for_events(sink, 1, request_id=request_id)
+    tags = tags_of(event)
+    sent = [*tags.values(), event["server_name"], event["transaction"], *event["fingerprint"]]
+    assert [value for value in sent if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value)] == []
+    assert (tags["dyno"], event["server_name"], tags["method"]) == ("unknown", "unknown", tag_value("GET\x1b[0m"))
+    assert (event["transaction"], event["fingerprint"]) == ("<unrouted>", ["heroku", "H12", "<unrouted>"])
+    context = event["contexts"]["heroku_log"]
+    assert context["dyno_in_line"] == clean("web.1\x1b[31m\x00\x7f", 200)
+    assert context["path"] == clean("/x\r\x1b[2J" + "a" * 9000, 200)
+    assert len(event["message"]) <= 1000
+
+
+def test_redis_and_postgres_near_their_connection_limit_warn_once_per_window(web, sink):
+    for process, sample, limit in (("heroku-redis", lines.redis_metrics, 200),
+                                   ("heroku-postgres", lines.postgres_metrics, 400)):  # fmt: skip
+        assert post_lines(web, [("app", process, sample(limit * 79 // 100, limit))]) == 204
+        settle(1)
+        assert platform_events(sink, dyno=process) == []
+        assert post_lines(web, [("app", process, sample(limit * 81 // 100, limit))]) == 204
+        [warning] = wait_for_events(sink, 1, dyno=process, heroku_error="connections")
+        assert (warning["level"], warning["logger"]) == ("warning", "heroku.addon")
+        assert f"at 81% of its connection limit ({limit * 81 // 100} of {limit})" in warning["message"]
+        assert "python manage.py capacity" in warning["message"]
+        assert post_lines(web, [("app", process, sample(limit * 81 // 100, limit))]) == 204
+        settle(1)
+        assert len(platform_events(sink, dyno=process)) == 1

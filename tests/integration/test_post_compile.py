@@ -5,27 +5,20 @@ The buildpack builds in a folder of its own, from the commit's files (no
 slug's processes then run from that folder with no SOURCE_VERSION.
 """
 
-import shutil
-
 import pytest
 
-from tests.support.processes import ROOT, clean_env, procfile_command, run_command
+from tests.support.processes import clean_env, procfile_command, run_command
 from tests.support.sentry_api import SentryAPI
 from tests.support.sentry_sink import tags_of
+from tests.support.slug import copy_of_the_build
 
 COMMIT = "8d1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b"
 TOKEN = "sntrys_test_only_51c0ab"
-# What the buildpack does not put in a slug, and what a checkout has that a commit does not.
-NOT_IN_THE_BUILD = shutil.ignore_patterns(
-    ".git", ".venv", ".slug", "__pycache__", "staticfiles", ".broker", "db.sqlite3", ".build-commit", "results"
-)
 
 
 @pytest.fixture
 def build_folder(tmp_path):
-    folder = tmp_path / "build"
-    shutil.copytree(ROOT, folder, ignore=NOT_IN_THE_BUILD)
-    return folder
+    return copy_of_the_build(tmp_path / "build")
 
 
 def post_compile(folder, **values):

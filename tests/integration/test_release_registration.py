@@ -7,6 +7,7 @@ stand-in for Sentry's API; bin/release runs against a real PostgreSQL.
 import re
 import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,6 +17,7 @@ from tests.support.processes import DYNO_ADDONS, HOST, ROOT, VENV_BIN, clean_env
 from tests.support.sentry_api import BLACK_HOLE, Scripted, SentryAPI
 from tests.support.sentry_sink import tags_of
 from tests.support.servers import free_port
+from tests.support.slug import copy_of_the_build
 
 TOKEN = "sntrys_test_only_7f3c9a1e5b2d4c6f8a0b"
 COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
@@ -42,8 +44,8 @@ def registration_env(api_url: str, dyno: str = "release.42", **values: str) -> d
     return heroku_env(dyno, **(registration | values))
 
 
-def register(env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = run_command(["python", "manage.py", "register_sentry_release"], env, timeout=90)
+def register(env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    result = run_command(["python", "manage.py", "register_sentry_release"], env, timeout=90, cwd=cwd)
     assert TOKEN not in result.stdout + result.stderr
     return result
 
@@ -102,10 +104,30 @@ def test_registering_a_release_that_exists_succeeds(api):
 
 def test_environment_follows_the_sdks_rule(api):
     register(registration_env(api.url, SENTRY_ENVIRONMENT="staging"))
-    register(registration_env(api.url, ENVIRONMENT="review"))
+    register(registration_env(api.url, ENVIRONMENT="qa"))
     register(registration_env(api.url, dyno=""))
 
-    assert [deploy["environment"] for deploy in api.deploys] == ["staging", "review", "development"]
+    assert [deploy["environment"] for deploy in api.deploys] == ["staging", "qa", "development"]
+
+
+def test_a_review_apps_release_phase_records_its_deploy_to_review_never_production(api):
+    # What Heroku sets on a pipeline's review app; app.json's root env no longer sets SENTRY_ENVIRONMENT.
+    result = register(registration_env(api.url, HEROKU_PR_NUMBER="123", HEROKU_BRANCH="fix-map"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [deploy["environment"] for deploy in api.deploys] == ["review"]
+    assert "deploy v42 to review" in result.stdout
+
+
+def test_a_review_apps_events_are_filed_under_review_with_its_pull_request_and_branch(sentry_sink):
+    env = heroku_env("run.1", SENTRY_DSN=sentry_sink.dsn, HEROKU_PR_NUMBER="123", HEROKU_BRANCH="fix-map")
+
+    checked = run_command(["python", "manage.py", "sentry_check"], env)
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    events = sentry_sink.wait_for(lambda sink: sink.events(), what="sentry_check's events")
+    assert {event["environment"] for event in events} == {"review"}
+    assert {(tags_of(event)["heroku_pr"], tags_of(event)["heroku_branch"]) for event in events} == {("123", "fix-map")}
 
 
 def test_without_a_repository_the_commit_step_says_how_to_link_commits(api):
@@ -146,9 +168,11 @@ def test_without_dyno_metadata_it_still_registers_and_says_how_to_turn_it_on(api
 
 
 def test_without_any_release_name_the_warning_says_how_to_get_one(api, tmp_path):
-    # A slug has no .git: git must not find this checkout's HEAD.
-    env = env_without_metadata(api, GIT_DIR=str(tmp_path))
-    result = register(env)
+    # A slug built without SOURCE_VERSION: no .git and no .build-commit, whatever this checkout holds (Heroku
+    # CI's own build recorded one). GIT_DIR keeps git from finding a checkout above the copy.
+    build = copy_of_the_build(tmp_path / "build")
+    env = env_without_metadata(api, GIT_DIR=str(tmp_path / "no-git"))
+    result = register(env, cwd=build)
 
     assert result.returncode == 0
     assert "no release name: set SENTRY_RELEASE" in result.stderr

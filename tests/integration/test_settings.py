@@ -226,6 +226,16 @@ def test_worker_concurrency_defaults_to_two(value, concurrency):
     assert settings_under(clean_env(WORKER_CONCURRENCY=value))["CELERY_WORKER_CONCURRENCY"] == concurrency
 
 
+@pytest.mark.parametrize(("value", "limit"), [("", 300), ("60", 60)])
+def test_task_time_limit_defaults_to_five_minutes_and_redis_hands_an_unacknowledged_task_out_after_twice_it(
+    value, limit
+):
+    chosen = settings_under(heroku_env("worker.1", WORKER_TASK_TIME_LIMIT=value))
+
+    assert chosen["CELERY_TASK_TIME_LIMIT"] == limit
+    assert chosen["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"] == 2 * limit
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
     [
@@ -244,6 +254,8 @@ def test_worker_concurrency_defaults_to_two(value, concurrency):
         ("REDIS_URL", f"{PASSWORD}", "redis://[:PASSWORD@]HOST:PORT"),
         ("WORKER_CONCURRENCY", "many", "a whole number from 1 to 64"),
         ("WORKER_CONCURRENCY", "0", "a whole number from 1 to 64"),
+        ("WORKER_TASK_TIME_LIMIT", "4", "a whole number from 5 to 43200"),
+        ("WORKER_TASK_TIME_LIMIT", "1h", "a whole number from 5 to 43200"),
         ("DJANGO_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("DJANGO_DEBUG", "maybe", "1, true, yes, on, 0, false, no, off"),
     ],

@@ -2,6 +2,7 @@
 
 https://devcenter.heroku.com/articles/error-codes (router and dyno-manager lines)
 https://devcenter.heroku.com/articles/log-runtime-metrics (memory samples)
+https://devcenter.heroku.com/articles/heroku-redis-metrics-logs, …/heroku-postgres-metrics-logs (add-on samples)
 https://devcenter.heroku.com/articles/log-drains#https-drains (framing and headers)
 
 A frame is "<length> <PRI>1 <timestamp> host <app> <procid> - <message>\n",
@@ -23,7 +24,14 @@ def request_id() -> str:
 
 
 def router(
-    code: str, desc: str, *, path: str = "/api/participants/map/", dyno: str = "web.1", at: str = "error", **fields
+    code: str,
+    desc: str,
+    *,
+    path: str = "/api/participants/map/",
+    dyno: str = "web.1",
+    at: str = "error",
+    host: str = HOST,
+    **fields,
 ) -> str:
     """A router error line: at=error code=H12 desc="Request timeout" method=GET path="/" … dyno=web.1 …"""
     values = {
@@ -39,7 +47,7 @@ def router(
     }
     prefix = f"sock={values.pop('sock')} " if "sock" in values else ""
     return (
-        f'{prefix}at={at} code={code} desc="{desc}" method={values.pop("method")} path="{path}" host={HOST} '
+        f'{prefix}at={at} code={code} desc="{desc}" method={values.pop("method")} path="{path}" host={host} '
         f"request_id={values.pop('request_id')} fwd={values.pop('fwd')} dyno={dyno} "
         + " ".join(f"{name}={value}" for name, value in values.items())
     )
@@ -67,6 +75,65 @@ def load_sample(dyno: str) -> str:
         f"source={dyno} dyno=heroku.2808254.d97d0ea7-cf3d-411b-b453-d2943a50b456 "
         "sample#load_avg_1m=0.46 sample#load_avg_5m=0.26 sample#load_avg_15m=0.19"
     )
+
+
+def redis_metrics(active: int, limit: int, *, source: str = "REDIS", addon: str = "redis-metric-98068") -> str:
+    """Heroku Key-Value Store's line (app heroku-redis): the percentage is spelled connection-, a fraction of 1."""
+    return (
+        f"source={source} addon={addon} sample#active-connections={active} sample#max-connections={limit} "
+        f"sample#connection-percentage-used={active / limit:.5f} sample#load-avg-1m=1.51 sample#load-avg-5m=1.09 "
+        "sample#load-avg-15m=1.135 sample#read-iops=0 sample#write-iops=0 sample#max-iops=3000 "
+        "sample#iops-percentage-used=0.00000 sample#memory-total=16167800kB sample#memory-free=10693340kB "
+        "sample#memory-percentage-used=0.33860 sample#memory-cached=979072kB sample#memory-redis=5116080bytes "
+        "sample#hit-rate=0.0013079 sample#evicted-keys=0"
+    )
+
+
+def postgres_metrics(
+    active: int, limit: int, *, source: str = "DATABASE", addon: str = "postgresql-curved-12345"
+) -> str:
+    """Heroku Postgres's line (app heroku-postgres): spelled connections-, a fraction of 1 without padding."""
+    return (
+        f"source={source} addon={addon} sample#current_transaction=1873 sample#db_size=26219348792bytes "
+        f"sample#db-size-percentage-used=0.02767 sample#tables=13 sample#active-connections={active} "
+        f"sample#waiting-connections=1 sample#max-connections={limit} "
+        f"sample#connections-percentage-used={round(active / limit, 5)} sample#index-cache-hit-rate=0.99723 "
+        "sample#table-cache-hit-rate=0.99118 sample#load-avg-1m=0.39 sample#load-avg-5m=0.325 sample#load-avg-15m=0.3 "
+        "sample#read-iops=0 sample#write-iops=112.73 sample#max-iops=3000 sample#iops-percentage-used=0.03758 "
+        "sample#tmp-disk-used=543600640 sample#tmp-disk-available=72435191808 sample#memory-total=4045060kB "
+        "sample#memory-free=159696kB sample#memory-percentage-used=0.96052 sample#memory-cached=3707032kB "
+        "sample#memory-postgres=182592kB"
+    )
+
+
+# Codes the router writes for requests anyone can make: a client that hangs up (H27), a request the dyno drops
+# (H13, H18), a request the router refuses (H26). https://devcenter.heroku.com/articles/error-codes
+ATTACKER_CODES = [
+    ("H27", "Client Request Interrupted", {"at": "warning", "sock": "client", "status": "499"}),
+    ("H13", "Connection closed without response", {}),
+    ("H18", "Server Request Interrupted", {"sock": "backend"}),
+    ("H26", "Request Error", {"at": "warning", "status": "400"}),
+]
+ATTACKER_METHODS = ["GET", "POST", "PUT", "PROPFIND", "DELETE", "OPTIONS", "X-SCAN"]
+
+
+def attacker_lines(count: int, dyno: str) -> list[tuple[str, str, str]]:
+    """Router errors for count requests a stranger made: each its own path, method, Host and client address."""
+    batch = []
+    for number in range(count):
+        code, desc, fields = ATTACKER_CODES[number % len(ATTACKER_CODES)]
+        line = router(
+            code,
+            desc,
+            dyno=dyno,
+            path=f"/scan-{number}/{uuid.uuid4().hex[:8]}.php?id={number}",
+            method=ATTACKER_METHODS[number % len(ATTACKER_METHODS)],
+            host=f"h{number}.attacker.example",
+            fwd=f'"198.51.100.{number % 250}"',
+            **fields,
+        )
+        batch.append(("heroku", "router", line))
+    return batch
 
 
 L10 = "Error L10 (output buffer overflow): 500 messages dropped since 2026-11-26T14:01:46+00:00."

@@ -59,3 +59,16 @@ def build(venv: Path) -> None:
         check=True,
     )  # fmt: skip
     (venv / BUILT).write_text(slug_key())
+
+
+# What the buildpack does not put in a slug, and what a checkout has that a commit does not.
+NOT_IN_THE_BUILD = shutil.ignore_patterns(
+    ".git", ".venv", ".slug", "__pycache__", "staticfiles", ".broker", "db.sqlite3", ".build-commit", "results"
+)
+
+
+def copy_of_the_build(folder: Path) -> Path:
+    """The commit's files in folder, as the buildpack lays them out before bin/post_compile: no .git, no
+    .build-commit, whatever this checkout (or Heroku CI's own build) holds beside them."""
+    shutil.copytree(ROOT, folder, ignore=NOT_IN_THE_BUILD)
+    return folder

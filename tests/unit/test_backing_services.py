@@ -32,7 +32,7 @@ def test_every_well_formed_redis_url_is_accepted_and_means_what_redis_py_reads(s
     url += f"/{database}" if database is not None else ""
 
     assert redis_cache(url)["LOCATION"] == url
-    assert celery_redis(url)["broker_url"] == url
+    assert celery_redis(url, task_time_limit=300)["broker_url"] == url
     read = parse_url(url)
     assert read["host"] == host.strip("[]")
     assert read.get("port") == port

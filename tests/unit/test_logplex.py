@@ -92,3 +92,42 @@ def test_junk_between_frames_never_costs_a_valid_frame(entries, junks):
     kept = [(line.app, line.process, line.message) for line in parse(body).lines]
     expected = [(app, process, message.rstrip("\r\n")) for app, process, message in entries]
     assert all(entry in kept for entry in expected)
+
+
+class CountedBody(bytes):
+    """A body that counts the bytes its searches look at: the parser's work, without a clock."""
+
+    scanned = 0
+
+    def find(self, sub, start=0, end=None):
+        stop = len(self) if end is None else min(end, len(self))
+        found = super().find(sub, start, stop)
+        self.scanned += (found + len(sub) if found != -1 else stop) - start
+        return found
+
+
+def work(body: bytes) -> int:
+    counted = CountedBody(body)
+    parse(counted)
+    return counted.scanned
+
+
+def tiny_frames(size: int) -> bytes:
+    """Valid frames as short as Logplex writes them, back to back."""
+    frame = lines.frame("heroku", "web.1", "x")
+    return frame * (size // len(frame))
+
+
+def far_reaching_starts(size: int) -> bytes:
+    """Frame starts without a newline, each length reaching 400 KB ahead: what cost 1.7 s of CPU per megabyte."""
+    start = b"400000 <13>1 2026- "
+    return start * (size // len(start))
+
+
+@pytest.mark.parametrize("batch", [tiny_frames, far_reaching_starts], ids=["tiny-frames", "far-reaching-starts"])
+def test_a_one_megabyte_batch_is_read_in_work_linear_in_its_size(batch):
+    one, two = batch(1_000_000), batch(2_000_000)
+    # Each position may start one search for the space after a length (8 bytes at most); the newline search
+    # passes each byte once. Rescanning for the newline at every frame start costs far more than this.
+    assert work(one) <= 10 * len(one)
+    assert work(two) <= 2.2 * work(one)

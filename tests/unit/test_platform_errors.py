@@ -7,8 +7,12 @@ from sentry_heroku.platform_errors import CODES, classify
 from tests.support import logplex_lines as lines
 
 
-def one(app: str, process: str, message: str, *, memory_percent: float = 90):
-    found = classify([LogLine(lines.TIMESTAMP, app, process, message)], memory_percent=memory_percent)
+def one(app: str, process: str, message: str, *, memory_percent: float = 90, connections_percent: float = 80):
+    found = classify(
+        [LogLine(lines.TIMESTAMP, app, process, message)],
+        memory_percent=memory_percent,
+        connections_percent=connections_percent,
+    )
     assert len(found) <= 1
     return found[0] if found else None
 
@@ -87,7 +91,7 @@ def test_a_crash_says_the_exit_status_from_the_line_before_it():
         LogLine(lines.TIMESTAMP, "heroku", "web.1", "Process exited with status 1"),
         LogLine(lines.TIMESTAMP, "heroku", "web.1", "State changed from up to crashed"),
     ]
-    [error] = classify(batch, memory_percent=90)
+    [error] = classify(batch, memory_percent=90, connections_percent=80)
     assert error.message == "Dyno crashed: web.1 (exit status 1)"
     assert error.data == {"from_state": "up", "exit_status": 1}
 
@@ -98,7 +102,7 @@ def test_a_restart_is_not_a_crash():
         LogLine(lines.TIMESTAMP, "heroku", "web.1", "Process exited with status 143"),
         LogLine(lines.TIMESTAMP, "heroku", "web.1", "State changed from up to down"),
     ]
-    assert classify(batch, memory_percent=90) == []
+    assert classify(batch, memory_percent=90, connections_percent=80) == []
 
 
 def test_r14_carries_the_memory_reading_from_the_line_before_it():
@@ -106,7 +110,7 @@ def test_r14_carries_the_memory_reading_from_the_line_before_it():
         LogLine(lines.TIMESTAMP, "heroku", "worker.1", "Process running mem=1028M(103.3%)"),
         LogLine(lines.TIMESTAMP, "heroku", "worker.1", lines.R14),
     ]
-    [error] = classify(batch, memory_percent=90)
+    [error] = classify(batch, memory_percent=90, connections_percent=80)
     assert (error.data["memory_mb"], error.data["memory_percent"]) == (1028, 103.3)
 
 
@@ -154,3 +158,91 @@ def test_lines_that_are_not_platform_errors_give_nothing(app, process, message):
 
 def test_every_code_in_the_table_has_a_title_and_a_known_level():
     assert all(row.title and row.level in ("error", "warning", None) for row in CODES.values())
+
+
+ADDON_LINES = [("heroku-redis", lines.redis_metrics, 200), ("heroku-postgres", lines.postgres_metrics, 400)]
+
+
+@pytest.mark.parametrize(("process", "sample", "limit"), ADDON_LINES, ids=["redis", "postgres"])
+@pytest.mark.parametrize(("percent", "warned"), [(79, False), (80, True), (81, True)], ids=["79", "80", "81"])
+def test_an_addon_at_80_percent_of_its_connections_is_a_warning_naming_it_the_numbers_and_the_fix(
+    process, sample, limit, percent, warned
+):
+    active = limit * percent // 100
+    error = one("app", process, sample(active, limit))
+    assert (error is not None) == warned
+    if warned:
+        assert (error.code, error.level, error.source, error.dyno) == ("connections", "warning", "addon", process)
+        assert f"at {percent}% of its connection limit ({active} of {limit})" in error.message
+        assert "upgrade the plan or lower the pools" in error.message
+        assert "python manage.py capacity" in error.message
+        assert error.data["active_connections"] == active
+        assert error.data["max_connections"] == limit
+        assert error.data["connections_percent"] == percent
+
+
+def test_each_addon_is_named_with_its_attachment():
+    redis = one("app", "heroku-redis", lines.redis_metrics(19, 20, source="HEROKU_REDIS_ORANGE"))
+    postgres = one("app", "heroku-postgres", lines.postgres_metrics(19, 20))
+    assert redis.message.startswith("Heroku Key-Value Store HEROKU_REDIS_ORANGE at 95% ")
+    assert postgres.message.startswith("Heroku Postgres DATABASE at 95% ")
+    assert (redis.data["addon"], postgres.data["attachment"]) == ("redis-metric-98068", "DATABASE")
+
+
+def test_the_connections_threshold_is_configurable():
+    line = lines.redis_metrics(162, 200)
+    assert one("app", "heroku-redis", line, connections_percent=90) is None
+    assert one("app", "heroku-redis", line, connections_percent=50).code == "connections"
+
+
+def test_a_metrics_line_without_the_percentage_is_read_from_its_counts():
+    error = one("app", "heroku-redis", "source=REDIS sample#active-connections=17 sample#max-connections=20")
+    assert error.data["connections_percent"] == 85
+
+
+@pytest.mark.parametrize(
+    ("process", "message"),
+    [
+        ("heroku-redis", "source=REDIS sample#active-connections=4 sample#load-avg-1m=1.51"),
+        ("heroku-redis", "source=REDIS sample#connection-percentage-used=0.9x"),
+        ("web.1", lines.redis_metrics(19, 20)),  # a dyno printing the same text is the app's own output
+        ("heroku-kafka", lines.redis_metrics(19, 20)),
+    ],
+    ids=["no-connection-figures", "not-a-number", "printed-by-a-dyno", "other-addon"],
+)
+def test_lines_that_are_not_an_addons_connection_figures_give_nothing(process, message):
+    assert one("app", process, message) is None
+
+
+def test_an_addon_attachment_in_another_form_is_unknown():
+    error = one("app", "heroku-postgres", lines.postgres_metrics(19, 20, source="db\x1b[31m"))
+    assert error.data["attachment"] == "unknown"
+
+
+VALID_DYNOS = ["web.1", "run.1234", "scheduler.7", "release.42", "worker-2.3", "web-6b8d9f7c4-x2k9z"]
+# Each a dyno= value or procid someone could write: NUL, an escape sequence, DEL, a C1 control, not ASCII, too long,
+# or not a dyno's shape at all.
+HOSTILE_DYNOS = ["web.1\x00", "web.1\x1b[2J", "\x7fweb.1", "web.1\x9b", "wéb.1", "web.\uff11", "w" * 70 + ".1", "web",
+                 "web.1.2", "../web.1", "web.-1", "web-6b8d9f7c4-x2k9"]  # fmt: skip
+
+
+@pytest.mark.parametrize("written", VALID_DYNOS + HOSTILE_DYNOS + ["web.1\r", "web.1\n"])
+def test_a_dyno_manager_line_about_a_name_not_in_cedars_or_firs_form_is_about_dyno_unknown(written):
+    error = one("heroku", written, lines.R14)
+    expected = written if written in VALID_DYNOS else "unknown"
+    assert error.dyno == expected
+    assert error.message == f"R14 Memory quota exceeded: {expected}"
+    assert error.data.get("dyno_in_line") == (None if written in VALID_DYNOS else written)
+
+
+@pytest.mark.parametrize("written", VALID_DYNOS + HOSTILE_DYNOS)
+def test_a_router_line_naming_a_dyno_not_in_cedars_or_firs_form_is_about_dyno_unknown(written):
+    error = one("heroku", "router", lines.router("H12", "Request timeout", dyno=written))
+    assert error.dyno == (written if written in VALID_DYNOS else "unknown")
+    assert error.data.get("dyno_in_line") == (None if written in VALID_DYNOS else written)
+
+
+@pytest.mark.parametrize("written", HOSTILE_DYNOS)
+def test_a_memory_sample_from_a_source_not_in_cedars_or_firs_form_is_about_dyno_unknown(written):
+    error = one("heroku", "web.1", lines.memory_sample(written, 500))
+    assert (error.dyno, error.data["dyno_in_line"]) == ("unknown", written)
