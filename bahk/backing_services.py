@@ -27,6 +27,27 @@ REDIS_DATABASE_PATH = re.compile(r"(?:/\d*)?")
 # A dead Redis must cost a request a second at most, never the router's 30 s.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
+# A task publish that cannot reach Redis (refused, "max number of clients
+# reached", or a connection that never answers) gives up in about 3 s, so a
+# web request answers 503 long before the router's 30 s and a one-off exits.
+# Celery's defaults wait much longer: 20 retries a second apart to subscribe
+# to the task's result, and with no socket timeout a silent Redis is waited
+# on forever. Each attempt is cut by the socket timeouts above (kombu's
+# broker_transport_options, the result backend's redis_socket_*); kombu stops
+# reconnecting once broker_connection_timeout has passed; one retry after a
+# fifth of a second replaces a pooled connection that Redis closed (a
+# restart); the result subscription reconnects once by itself before its
+# retry policy counts, so it needs no retry of its own. The worker's consumer
+# is not bound by any of these: it reconnects for broker_connection_max_retries,
+# Celery's patient default, and redis-py replaces a closed connection itself.
+PUBLISH_GIVES_UP = {
+    "broker_connection_timeout": 1,
+    "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0.2, "interval_step": 0, "interval_max": 0.2},
+    "redis_socket_connect_timeout": REDIS_TIMEOUTS["socket_connect_timeout"],
+    "redis_socket_timeout": REDIS_TIMEOUTS["socket_timeout"],
+    "result_backend_transport_options": {"retry_policy": {"max_retries": 0}},
+}
+
 
 def database(url: str, *, on_heroku: bool) -> dict:
     try:
@@ -129,7 +150,7 @@ def local_cache() -> dict:
 def celery_redis(url: str, *, task_time_limit: int) -> dict:
     """Celery settings (without the CELERY_ prefix) for a Redis broker and result backend."""
     tls = _check_redis_url(url) == "rediss"
-    return {
+    celery = {
         "broker_url": url,
         "result_backend": url,
         "broker_use_ssl": HEROKU_REDIS_TLS if tls else None,
@@ -143,6 +164,9 @@ def celery_redis(url: str, *, task_time_limit: int) -> dict:
         # a throttle of 1 makes each look a scan, not every tenth.
         "broker_transport_options": {"visibility_timeout": 2 * task_time_limit, "unacked_restore_throttle": 1},
     }
+    # A publish to a Redis that never answers gives up as the cache does (PUBLISH_GIVES_UP).
+    celery["broker_transport_options"] |= REDIS_TIMEOUTS
+    return celery | PUBLISH_GIVES_UP
 
 
 def celery_filesystem(folder: Path) -> dict:
@@ -159,4 +183,5 @@ def celery_filesystem(folder: Path) -> dict:
             "control_folder": str(folder / "control"),
             "store_processed": False,
         },
+        **PUBLISH_GIVES_UP,
     }

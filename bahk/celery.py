@@ -3,12 +3,29 @@
 import os
 import sys
 
-from celery import Celery
+from celery import Celery, Task
 from django.core.exceptions import ImproperlyConfigured
+
+from bahk.task_not_sent import TaskNotSent
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bahk.settings")
 
-app = Celery("bahk")
+
+class FailFastTask(Task):
+    """Every task's publish: when the broker cannot be reached, the caller gets TaskNotSent, never silence."""
+
+    def apply_async(self, *args, **kwargs):
+        try:
+            return super().apply_async(*args, **kwargs)
+        except Exception as exc:
+            queue = "at REDIS_URL" if self.app.conf.broker_url.startswith("redis") else "in the local .broker folder"
+            not_sent = TaskNotSent.unless_sent(self.name, exc, queue=queue)
+            if not_sent is None:
+                raise
+            raise not_sent from exc
+
+
+app = Celery("bahk", task_cls=FailFastTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

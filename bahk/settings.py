@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it is the first to see a view's exception: a task that could not be sent becomes a 503.
+    "bahk.task_not_sent.TaskNotSentMiddleware",
 ]
 
 ROOT_URLCONF = "bahk.urls"
@@ -148,6 +150,12 @@ CELERY_RESULT_BACKEND = _celery["result_backend"]
 CELERY_BROKER_USE_SSL = _celery["broker_use_ssl"]
 CELERY_REDIS_BACKEND_USE_SSL = _celery["redis_backend_use_ssl"]
 CELERY_BROKER_TRANSPORT_OPTIONS = _celery["broker_transport_options"]
+# A publish that cannot reach the broker gives up within seconds: backing_services.PUBLISH_GIVES_UP says how.
+CELERY_BROKER_CONNECTION_TIMEOUT = _celery["broker_connection_timeout"]
+CELERY_TASK_PUBLISH_RETRY_POLICY = _celery["task_publish_retry_policy"]
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = _celery["redis_socket_connect_timeout"]
+CELERY_REDIS_SOCKET_TIMEOUT = _celery["redis_socket_timeout"]
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _celery["result_backend_transport_options"]
 # Acknowledge a task when it finishes, not when it starts, and give it back
 # to the queue if the worker dies under it: a dyno restart loses nothing.
 CELERY_TASK_ACKS_LATE = True

@@ -32,12 +32,12 @@ import psycopg
 
 from bench import save, wrk
 from tests.support.broker import enqueue
-from tests.support.calls import Call, send
+from tests.support.calls import send
 from tests.support.processes import HOST, children, heroku_env, migrate, rss_kb, run_command, start_web, start_worker
 from tests.support.raw_http import crafted, exchange, status_of
 from tests.support.sentry_sink import SentrySink, tags_of
 from tests.support.servers import PostgresServer, RedisServer, wait_until
-from tests.support.staff import session_cookie
+from tests.support.staff import debug_action, session_cookie
 
 PARTICIPANTS = 10_000
 CONNECTIONS = 8
@@ -136,7 +136,7 @@ def error_sender(stack: Stack, base_url: str, tag: str):
 
     def step() -> int:
         request_id = f"{tag}-{next(counter)}"
-        return send(base_url, Call("/api/sentry-debug/", {"Cookie": stack.cookie, "X-Request-ID": request_id}))
+        return send(base_url, debug_action(stack.cookie, headers={"X-Request-ID": request_id}))
 
     return step
 
@@ -177,7 +177,7 @@ def sentry_case(stack: Stack, mode: str, seconds: int) -> Row:
             lost, note = f"{sent - events_tagged(stack.sink, tag)} of {sent} error events", ""
         else:
             started = time.monotonic()
-            after = Call("/api/sentry-debug/", {"Cookie": stack.cookie, "X-Request-ID": f"{tag}-after-0"}, 500)
+            after = debug_action(stack.cookie, headers={"X-Request-ID": f"{tag}-after-0"})
             wait_until(
                 lambda: send(base_url, after) and events_tagged(stack.sink, f"{tag}-after") > 0,
                 120,
@@ -249,7 +249,7 @@ def web_sigterm_case(stack: Stack, seconds: int) -> Row:
             thread.start()
         with Background(lambda: worker_rss_mb(web.pid), 0.25) as memory:
             time.sleep(seconds / 3)
-            send(base_url, Call("/api/sentry-debug/", {"Cookie": stack.cookie, "X-Request-ID": f"{tag}-last-0"}, 500))
+            send(base_url, debug_action(stack.cookie, headers={"X-Request-ID": f"{tag}-last-0"}))
             web.signal(signal.SIGTERM)
             signalled = time.monotonic()
             exit_code = web.wait(HEROKU_KILL_AFTER)

@@ -27,7 +27,7 @@ from tests.support.calls import Call, burst, send, unexpected
 from tests.support.processes import heroku_env, migrate, run_command, start_web
 from tests.support.sentry_sink import SentrySink, tags_of
 from tests.support.servers import wait_until
-from tests.support.staff import session_cookie
+from tests.support.staff import debug_action, session_cookie
 
 BURST = 200
 CONCURRENCY = 8
@@ -69,7 +69,7 @@ def mixed_calls(cookie: str, count: int) -> list[Call]:
             Call("/map/"),
         ]
     )
-    error = Call("/api/sentry-debug/", {"Cookie": cookie}, expect=500)
+    error = debug_action(cookie)
     return [error if n % ERROR_EVERY == 0 else next(normal) for n in range(count)]
 
 
@@ -108,7 +108,7 @@ def test_requests_are_served_while_sentry_fails_and_errors_arrive_once_it_recove
 
     def recovered() -> bool:
         request_id = f"after-{mode}-{next(attempts)}"
-        assert send(base_url, Call("/api/sentry-debug/", {"Cookie": cookie, "X-Request-ID": request_id})) == 500
+        assert send(base_url, debug_action(cookie, headers={"X-Request-ID": request_id})) == 500
         return arrives(sink, lambda event: tags_of(event).get("request_id", "").startswith(f"after-{mode}-"))
 
     wait_until(recovered, RECOVERY_SECONDS, f"an error sent after the {mode} sink recovered to arrive", interval=0)

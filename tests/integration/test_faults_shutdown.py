@@ -20,7 +20,7 @@ from tests.support.calls import Call, send
 from tests.support.processes import heroku_env, migrate, run_command, start_web, start_worker
 from tests.support.sentry_sink import tags_of
 from tests.support.servers import wait_until
-from tests.support.staff import session_cookie
+from tests.support.staff import debug_action, session_cookie
 
 # Heroku sends SIGKILL this long after SIGTERM.
 HEROKU_KILL_AFTER = 30
@@ -52,7 +52,7 @@ def test_web_finishes_requests_in_flight_at_sigterm_exits_by_itself_and_sends_it
         lock.execute("LOCK TABLE hub_participant IN ACCESS EXCLUSIVE MODE")
         in_flight = [clients.submit(send, base_url, Call(f"/api/participants/map/?limit={n + 1}")) for n in range(3)]
         wait_until(lambda: map_queries_waiting_on_a_lock(heroku_database_url) == IN_FLIGHT, 30, "requests in flight")
-        error = Call("/api/sentry-debug/", {"Cookie": cookie, "X-Request-ID": "just-before-sigterm"}, expect=500)
+        error = debug_action(cookie, headers={"X-Request-ID": "just-before-sigterm"})
         assert send(base_url, error) == 500
 
         web.signal(signal.SIGTERM)

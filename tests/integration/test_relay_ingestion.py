@@ -15,6 +15,7 @@ import subprocess
 import pytest
 
 from tests.support import logplex_lines as lines
+from tests.support.calls import send
 from tests.support.drain_client import SECRET, fresh_dyno, platform_events, post_lines
 from tests.support.processes import (
     HOST,
@@ -30,7 +31,7 @@ from tests.support.processes import (
 from tests.support.relay import changed_heroku_values, relay_findings
 from tests.support.sentry_sink import settle, tags_of
 from tests.support.servers import free_port
-from tests.support.staff import session_cookie
+from tests.support.staff import debug_action, session_cookie
 
 DEBUG_ERROR = "division by zero"
 TASK_ERROR = "sentry-debug: a task failed on purpose"
@@ -104,7 +105,7 @@ def web_error(dynos, sink):
     base_url, env, _ = dynos
     request_id = card_shaped_request_id()
     cookies = f"{session_cookie(env('run.1'))}; csrftoken=Qm7kZ2xW9vN4pL8rT1yU6iO3aS5dF0gH; theme=dark"
-    assert get(base_url, "/api/sentry-debug/", Cookie=cookies, **{"X-Request-ID": request_id})[0] == 500
+    assert send(base_url, debug_action(cookies, headers={"X-Request-ID": request_id})) == 500
     return request_id
 
 
@@ -144,7 +145,7 @@ def test_a_404_is_logged_to_stdout_but_not_sent_as_a_sentry_log(dynos, sink):
     assert get(base_url, "/no-such-page/", **{"X-Request-ID": request_id})[0] == 404
     assert get(base_url, "/api/sentry-debug/")[0] == 404  # anonymous: a 404 too, then a 500 to wait for
     staff = session_cookie(dynos[1]("run.1"))
-    assert get(base_url, "/api/sentry-debug/", Cookie=staff, **{"X-Request-ID": "after-the-404s-0001"})[0] == 500
+    assert send(base_url, debug_action(staff, headers={"X-Request-ID": "after-the-404s-0001"})) == 500
     sink.wait_for(
         lambda s: any(r["attributes"].get("request_id", {}).get("value") == "after-the-404s-0001" for r in s.logs()),
         what="the 500's log record, sent after the 404s'",
@@ -158,7 +159,7 @@ def test_a_hostile_request_id_reaches_sentry_without_control_characters_and_capp
     base_url, env, _ = dynos
     staff = session_cookie(env("run.1"))
     hostile = "rid-\x9b2J\x85-" + "9" * 300  # C1 controls: gunicorn refuses C0 ones with a 400
-    assert get(base_url, "/api/sentry-debug/", Cookie=staff, **{"X-Request-ID": hostile})[0] == 500
+    assert send(base_url, debug_action(staff, headers={"X-Request-ID": hostile})) == 500
     event = sink.wait_for(
         lambda s: next((e for e in s.events() if tags_of(e).get("request_id", "").startswith("rid-")), None),
         what="the error of the request with a hostile id",

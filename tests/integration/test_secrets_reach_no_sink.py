@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.calls import Call, burst
 from tests.support.processes import start_web, start_worker
-from tests.support.staff import session_cookie
+from tests.support.staff import debug_action, session_cookie
 
 EVERYTHING_ON = {
     "SENTRY_TRACES_SAMPLE_RATE": "1.0",
@@ -96,31 +96,33 @@ SECRET_COOKIES = ["remember_token", "auth_session", "jwt", "sid"]
 
 
 def planted(calls: list[tuple[str, dict[str, str]]]) -> tuple[list[Call], list[str]]:
-    """Staff requests to /api/sentry-debug/ (a 500, so an event), each with a fresh secret where {} is."""
+    """Staff POSTs of the debug error (a 500, so an event), each with a fresh secret where {} is.
+
+    Each pair is a query string and headers; the session's cookies are the "Cookie" header's.
+    """
     made, secrets_used = [], []
-    for path, headers in calls:
+    for query, headers in calls:
         secret = next(secrets)
         secrets_used.append(secret)
-        made.append(
-            Call(path.format(secret), {name: value.format(secret) for name, value in headers.items()}, expect=500)
-        )
+        filled = {name: value.format(secret) for name, value in headers.items()}
+        made.append(debug_action(filled.pop("Cookie"), query=query.format(secret), headers=filled))
     return made, secrets_used
 
 
 def named_secrets(cookie: str) -> list[tuple[str, dict[str, str]]]:
     """Secrets under names that say so, in the query string, headers and cookies."""
     return (
-        [(f"/api/sentry-debug/?{name}={{}}&q=x", {"Cookie": cookie}) for name in SECRET_QUERY_NAMES]
-        + [("/api/sentry-debug/", {"Cookie": cookie, "Authorization": "Bearer {}"})]
-        + [("/api/sentry-debug/", {"Cookie": cookie, name: "{}"}) for name in SECRET_HEADERS]
-        + [("/api/sentry-debug/", {"Cookie": f"{cookie}; {name}={{}}"}) for name in SECRET_COOKIES]
+        [(f"{name}={{}}&q=x", {"Cookie": cookie}) for name in SECRET_QUERY_NAMES]
+        + [("", {"Cookie": cookie, "Authorization": "Bearer {}"})]
+        + [("", {"Cookie": cookie, name: "{}"}) for name in SECRET_HEADERS]
+        + [("", {"Cookie": f"{cookie}; {name}={{}}"}) for name in SECRET_COOKIES]
     )
 
 
 def free_text_secrets(cookie: str) -> list[tuple[str, dict[str, str]]]:
     """Secrets by their shape only, inside the percent-encoded value of an innocent parameter."""
     return [
-        (f"/api/sentry-debug/?{query}", {"Cookie": cookie})
+        (query, {"Cookie": cookie})
         for query in ("note=password%3D{}", "next=https%3A%2F%2Fu%3A{}%40example.com%2F", "q=Bearer%20{}")
     ]
 

@@ -3,9 +3,10 @@ that its errors and the tasks it sends carry, continued from the caller's sentry
 
 import pytest
 
-from tests.support.processes import HOST, http_get, start_web, start_worker
+from tests.support.calls import answer
+from tests.support.processes import start_web, start_worker
 from tests.support.sentry_sink import tags_of
-from tests.support.staff import session_cookie
+from tests.support.staff import debug_action, session_cookie
 
 CALLER_TRACE_ID = "771a43a4192642f0b136d5159a501700"
 
@@ -27,9 +28,7 @@ def debug_errors(sink, message: str) -> list[dict]:
 def test_each_request_error_has_a_trace_of_its_own(web, dyno_env, sentry_sink):
     cookie = session_cookie(dyno_env("run.1"))
     for request_id in ("first", "second"):
-        status, _, _ = http_get(
-            web + "/api/sentry-debug/", {"Host": HOST, "Cookie": cookie, "X-Request-ID": request_id}
-        )
+        status, _ = answer(web, debug_action(cookie, headers={"X-Request-ID": request_id}))
         assert status == 500
 
     events = sentry_sink.wait_for(
@@ -47,9 +46,7 @@ def test_task_error_continues_the_callers_trace(dyno_env, sentry_sink, tmp_path)
     with web, worker:
         cookie = session_cookie(dyno_env("run.1"))
         caller = {"sentry-trace": f"{CALLER_TRACE_ID}-b2d4c2a1e8f04c3d-1"}
-        status, _, body = http_get(
-            base_url + "/api/sentry-debug/?celery=true", {"Host": HOST, "Cookie": cookie, **caller}
-        )
+        status, body = answer(base_url, debug_action(cookie, "celery", headers=caller))
         assert status == 202, body
         event = sentry_sink.wait_for(
             lambda sink: next(iter(debug_errors(sink, "a task failed on purpose")), None), what="the task's error event"

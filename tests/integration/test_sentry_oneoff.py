@@ -2,9 +2,10 @@
 
 import pytest
 
-from tests.support.processes import HOST, heroku_env, http_get, migrate, run_command, start_web
+from tests.support.calls import send
+from tests.support.processes import heroku_env, migrate, run_command, start_web
 from tests.support.sentry_sink import settle, tags_of
-from tests.support.staff import session_cookie
+from tests.support.staff import debug_action, session_cookie
 
 DSN_KEY = "5f0e4a1b2c3d4e5f6a7b8c9d0e1f2a3b"  # the public key in SentrySink.dsn
 
@@ -60,8 +61,7 @@ def test_logger_error_in_a_view_becomes_an_event(database_url, sentry_sink, tmp_
     web, base_url = start_web(env, tmp_path / "web.log")
     with web:
         cookie = session_cookie(env)
-        status, _, _ = http_get(base_url + "/api/sentry-debug/?log=true", {"Host": HOST, "Cookie": cookie})
-        assert status == 200
+        assert send(base_url, debug_action(cookie, "log")) == 200
         event = sentry_sink.wait_for(
             lambda s: next((e for e in s.events() if "logged on purpose" in str(e.get("logentry"))), None),
             what="the logged error",

@@ -2,9 +2,10 @@
 
 import pytest
 
+from tests.support.calls import send
 from tests.support.processes import HOST, http_get
 from tests.support.sentry_sink import tags_of
-from tests.support.staff import session_cookie
+from tests.support.staff import debug_action, session_cookie
 
 COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
 
@@ -30,8 +31,7 @@ def is_debug_error(event):
 
 def test_web_error_is_tagged_with_web_dyno_release_and_app(web, web_env, sentry_sink):
     cookie = session_cookie(web_env)
-    status, _, _ = get(web, "/api/sentry-debug/", Cookie=cookie, **{"X-Request-ID": "5c1e8f1a-router-id"})
-    assert status == 500
+    assert send(web, debug_action(cookie, headers={"X-Request-ID": "5c1e8f1a-router-id"})) == 500
 
     event = sentry_sink.wait_for(lambda s: next(filter(is_debug_error, s.events()), None), what="the error event")
     tags = tags_of(event)
@@ -50,7 +50,7 @@ def test_web_error_is_tagged_with_web_dyno_release_and_app(web, web_env, sentry_
 
 def test_web_transaction_is_named_by_url_pattern_and_tagged(web, web_env, sentry_sink):
     cookie = session_cookie(web_env)
-    get(web, "/api/sentry-debug/", Cookie=cookie)
+    send(web, debug_action(cookie))
 
     transaction = sentry_sink.wait_for(
         lambda s: next((t for t in s.transactions() if t["transaction"] == "/api/sentry-debug/"), None),
@@ -66,6 +66,8 @@ def test_anonymous_and_non_staff_users_get_404_from_sentry_debug(web, web_env, s
     assert get(web, "/api/sentry-debug/")[0] == 404
     cookie = session_cookie(web_env, username="visitor", staff=False, email="visitor@example.com")
     assert get(web, "/api/sentry-debug/", Cookie=cookie)[0] == 404
+    for action in ("error", "log", "celery"):
+        assert send(web, debug_action(cookie, action)) == 404
     assert not any(map(is_debug_error, sentry_sink.events()))
 
 
@@ -86,7 +88,7 @@ def test_every_error_arrives_while_transactions_fill_the_send_queue(web, web_env
         assert get(web, "/api/participants/map/")[0] == 200
     request_ids = [f"behind-transactions-{number}" for number in range(5)]
     for request_id in request_ids:
-        assert get(web, "/api/sentry-debug/", Cookie=cookie, **{"X-Request-ID": request_id})[0] == 500
+        assert send(web, debug_action(cookie, headers={"X-Request-ID": request_id})) == 500
 
     def arrived(sink):
         found = {tags_of(event).get("request_id") for event in sink.events() if is_debug_error(event)}

@@ -2,9 +2,10 @@
 
 import pytest
 
-from tests.support.processes import HOST, heroku_env, http_get, migrate, start_web, start_worker
+from tests.support.calls import answer
+from tests.support.processes import heroku_env, migrate, start_web, start_worker
 from tests.support.sentry_sink import tags_of
-from tests.support.staff import session_cookie
+from tests.support.staff import debug_action, session_cookie
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def test_worker_error_is_tagged_with_worker_dyno_and_continues_the_request_trace
     worker = start_worker(dyno_env("worker.1"), tmp_path / "worker.log")
     with web, worker:
         cookie = session_cookie(dyno_env("run.1"))
-        status, _, body = http_get(base_url + "/api/sentry-debug/?celery=true", {"Host": HOST, "Cookie": cookie})
+        status, body = answer(base_url, debug_action(cookie, "celery"))
         assert status == 202, body
 
         event = sentry_sink.wait_for(task_error, what="the task's error event")

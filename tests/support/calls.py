@@ -21,19 +21,26 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict)
     # What this request must answer when nothing is wrong with the app itself.
     expect: int = 200
+    method: str = "GET"
+    body: bytes | None = None
 
 
 def send(base_url: str, call: Call, timeout: float = 30) -> int:
-    """One GET as Heroku's router sends it (Host, X-Forwarded-Proto); its status, or NO_ANSWER."""
+    """One request as Heroku's router sends it (Host, X-Forwarded-Proto); its status, or NO_ANSWER."""
+    return answer(base_url, call, timeout)[0]
+
+
+def answer(base_url: str, call: Call, timeout: float = 30) -> tuple[int, bytes]:
+    """(status, body) of one request as Heroku's router sends it; (NO_ANSWER, b"") when none came."""
     parts = urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    headers = {"Host": HOST, "X-Forwarded-Proto": "https", **call.headers}
     try:
-        connection.request("GET", call.path, headers={"Host": HOST, "X-Forwarded-Proto": "https", **call.headers})
+        connection.request(call.method, call.path, body=call.body, headers=headers)
         response = connection.getresponse()
-        response.read()
-        return response.status
+        return response.status, response.read()
     except (OSError, http.client.HTTPException):
-        return NO_ANSWER
+        return NO_ANSWER, b""
     finally:
         connection.close()
 
