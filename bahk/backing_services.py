@@ -27,6 +27,32 @@ REDIS_DATABASE_PATH = re.compile(r"(?:/\d*)?")
 # A dead Redis must cost a request a second at most, never the router's 30 s.
 REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
+# The connection budget: how many connections one process may open, per pool. Heroku's plans
+# limit the connections of a whole app, every dyno together (20 to Redis on heroku-redis:mini, 20 to
+# PostgreSQL on essential-0; bahk/capacity.py cites the tables and adds these up per dyno), and a
+# Redis at its limit refuses the next connection outright. So each pool is bounded and, where
+# threads share it, makes a thread wait briefly for a connection instead of opening one more.
+#
+# The cache (and with it the drain's throttle, which keeps its counts there): one connection per
+# process, which gunicorn's threads take in turn: a cache call holds it for well under a
+# millisecond. A thread that waits longer than this gets a ConnectionError, which the map and the
+# drain treat as a cache outage, as they would a Redis that is down.
+CACHE_CONNECTIONS = 1
+CACHE_WAIT_SECONDS = 0.5
+# The map's invalidation listener (bahk/redis_tracking.py): one subscribed connection per process.
+TRACKING_CONNECTIONS = 1
+# Celery's producer pool: one broker connection per process, which threads that enqueue share
+# (a publish holds it for a round trip). Celery's default is 10.
+BROKER_POOL_LIMIT = 1
+# Each kombu channel (a producer's, the worker's consumer and its remote-control channel) keeps two
+# redis-py pools, for commands and for BRPOP/SUBSCRIBE; this caps each. Two covers a channel's
+# BRPOP and SUBSCRIBE connections, which its event loop holds at once (kombu's default is 10).
+BROKER_CHANNEL_CONNECTIONS = 2
+# The result backend's pool per process: a prefork child storing a result uses one; a caller
+# waiting in .get() holds a SUBSCRIBE and reads with another. Only tasks that keep a result use it
+# (settings.py: CELERY_TASK_IGNORE_RESULT).
+RESULT_CONNECTIONS = 2
+
 
 def database(url: str, *, on_heroku: bool) -> dict:
     try:
@@ -116,7 +142,11 @@ def _check_redis_url(url: str) -> str:
 
 
 def redis_cache(url: str) -> dict:
-    options = dict(REDIS_TIMEOUTS)
+    options = REDIS_TIMEOUTS | {
+        "pool_class": "redis.BlockingConnectionPool",
+        "max_connections": CACHE_CONNECTIONS,
+        "timeout": CACHE_WAIT_SECONDS,
+    }
     if _check_redis_url(url) == "rediss":
         options |= HEROKU_REDIS_TLS
     return {"BACKEND": "bahk.redis_cache.RedisCache", "LOCATION": url, "OPTIONS": options}
@@ -136,7 +166,15 @@ def celery_redis(url: str) -> dict:
         "redis_backend_use_ssl": HEROKU_REDIS_TLS if tls else None,
         # Longer than the longest task (see task_time_limit): a task that has
         # not been acknowledged by then is handed to another worker.
-        "broker_transport_options": {"visibility_timeout": 3600},
+        "broker_transport_options": {
+            "visibility_timeout": 3600,
+            # The connection budget's (above): max_connections, broker_pool_limit, redis_max_connections.
+            "max_connections": BROKER_CHANNEL_CONNECTIONS,
+        },
+        "broker_pool_limit": BROKER_POOL_LIMIT,
+        "redis_max_connections": RESULT_CONNECTIONS,
+        # A channel that publishes holds one connection, not two (bahk/redis_broker.py).
+        "broker_transport": "bahk.redis_broker:Transport",
     }
 
 
@@ -154,4 +192,7 @@ def celery_filesystem(folder: Path) -> dict:
             "control_folder": str(folder / "control"),
             "store_processed": False,
         },
+        "broker_pool_limit": BROKER_POOL_LIMIT,
+        "redis_max_connections": None,
+        "broker_transport": None,
     }

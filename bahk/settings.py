@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 import sentry_heroku
-from bahk import backing_services
+from bahk import backing_services, process_sizes
 from sentry_heroku import env
 from sentry_heroku.dyno import read_dyno
 
@@ -123,6 +123,19 @@ CELERY_RESULT_BACKEND = _celery["result_backend"]
 CELERY_BROKER_USE_SSL = _celery["broker_use_ssl"]
 CELERY_REDIS_BACKEND_USE_SSL = _celery["redis_backend_use_ssl"]
 CELERY_BROKER_TRANSPORT_OPTIONS = _celery["broker_transport_options"]
+# The connection budget (bahk/backing_services.py): bounded broker and result pools per process.
+CELERY_BROKER_POOL_LIMIT = _celery["broker_pool_limit"]
+CELERY_REDIS_MAX_CONNECTIONS = _celery["redis_max_connections"]
+CELERY_BROKER_TRANSPORT = _celery["broker_transport"]
+# No result is stored unless a task asks for one: each stored result costs a Redis connection in
+# the worker's children, and each caller of a result-keeping task one more while it waits. The
+# task id a caller gets back (the debug view's) needs no stored result.
+CELERY_TASK_IGNORE_RESULT = True
+# Tasks whose callers read the result (.get()): the one-off in the README and the tests.
+CELERY_TASK_ANNOTATIONS = {"hub.tasks.count_public_participants": {"ignore_result": False}}
+# No remote control (celery inspect/control): it holds a SUBSCRIBE connection per worker dyno, and
+# nothing on Heroku uses it (the Procfile's worker already runs without gossip and mingle).
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 # Acknowledge a task when it finishes, not when it starts, and give it back
 # to the queue if the worker dies under it: a dyno restart loses nothing.
 CELERY_TASK_ACKS_LATE = True
@@ -137,8 +150,9 @@ CELERY_TASK_TIME_LIMIT = 1800
 # SIGQUIT; Celery then lets running tasks finish for this long and re-queues
 # the rest before exiting.
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 20
-# Two processes fit a 512 MB basic dyno with room to spare.
-CELERY_WORKER_CONCURRENCY = env.number(_environ, "WORKER_CONCURRENCY", 2, minimum=1, maximum=64, integer=True)
+# WEB_CONCURRENCY, GUNICORN_THREADS and WORKER_CONCURRENCY, read once for gunicorn, Celery and the capacity report.
+PROCESS_SIZES = process_sizes.read(_environ)
+CELERY_WORKER_CONCURRENCY = PROCESS_SIZES.worker_concurrency
 # Let Django's LOGGING (one line per record, to stdout) format the worker's logs too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SERIALIZER = "json"
