@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 import sentry_heroku
-from bahk import backing_services, process_sizes
+from bahk import backing_services, capacity, process_sizes
 from sentry_heroku import env
 from sentry_heroku.dyno import read_dyno
 
@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "sentry_heroku",
     "hub",
+    # For `manage.py capacity` (bahk/capacity.py).
+    "bahk",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,8 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": backing_services.redis_cache(_redis_url) if _redis_url else backing_services.local_cache()}
+# The Key-Value Store plan, for the capacity report where Redis refuses CONFIG GET maxclients (Heroku's does).
+REDIS_PLAN = capacity.redis_plan(env.text(_environ, "REDIS_PLAN"))
 
 # Without REDIS_URL the worker still runs as its own process, on a broker made
 # of files in a ".broker" folder beside the SQLite database: a checkout or a
