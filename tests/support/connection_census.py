@@ -23,7 +23,8 @@ def sockets_by_local_port() -> dict[int, int]:
         with contextlib.suppress(OSError):
             for line in Path(table).read_text().splitlines()[1:]:
                 fields = line.split()
-                ports[int(fields[1].rsplit(":", 1)[1], 16)] = int(fields[9])
+                if int(fields[9]):  # inode 0: a closed socket in TIME_WAIT, which may share a live one's port
+                    ports[int(fields[1].rsplit(":", 1)[1], 16)] = int(fields[9])
     return ports
 
 

@@ -1,5 +1,8 @@
 """The capacity report's arithmetic: connections per dyno from the process sizes and pools, and what fits."""
 
+import json
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -126,3 +129,12 @@ def test_the_pools_are_read_back_from_the_settings_the_code_runs_on():
     pools = capacity.pools_from_settings(settings)
     assert (pools.cache, pools.tracking, pools.producer, pools.postgres) == (0, 0, 0, False)
     assert pools.results_kept  # hub.tasks.count_public_participants keeps its result (CELERY_TASK_ANNOTATIONS)
+
+
+def test_the_deploy_buttons_formation_and_plans_are_app_jsons():
+    app_json = json.loads((Path(settings.BASE_DIR) / "app.json").read_text())
+
+    assert {kind: spec["quantity"] for kind, spec in app_json["formation"].items()} == capacity.BUTTON_FORMATION
+    assert sorted(app_json["addons"]) == sorted(
+        ["heroku-postgresql:" + capacity.BUTTON_PLANS["postgres"], "heroku-redis:" + capacity.BUTTON_PLANS["redis"]]
+    )
