@@ -19,6 +19,7 @@ from pathlib import Path
 from tests.support import logplex_lines
 from tests.support.drain_client import SECRET, post
 from tests.support.processes import HOST, Process, heroku_env, http_get, migrate, run_command, start_web, start_worker
+from tests.support.servers import wait_until
 from tests.support.staff import session_cookie
 
 # The one-off: enqueue, one publish at a time as a script would, and say how many went out.
@@ -111,6 +112,9 @@ class Formation:
         while (recorded := self.recorded(prefix)) < count and time.monotonic() < deadline:
             time.sleep(0.5)
         return recorded
+
+    def wait_for_output(self, name: str, text: str, timeout: float) -> None:
+        wait_until(lambda: text in self.output(name), timeout, f"{name} to print {text!r}", interval=0.1)
 
     def stop(self) -> None:
         for process in self.processes.values():
