@@ -64,8 +64,15 @@ def database(url: str, *, on_heroku: bool) -> dict:
     try:
         parsed = dj_database_url.parse(
             url,
-            # Keep connections across requests (Heroku Postgres plans allow 20+),
-            # and check them first so a restarted server costs no failed request.
+            # Keep connections across requests, and check them first so a restarted
+            # server costs no failed request. Django holds one per thread, so a
+            # process holds at most GUNICORN_THREADS, one per Celery child while a
+            # task runs: the PostgreSQL side of the connection budget (bahk/capacity.py
+            # counts it). Without persistent connections a request that queries
+            # costs 18 % more CPU (a TLS handshake each; docs/figures.md); a pool
+            # (psycopg's) would hold fewer, but the Deploy button's Redis limit binds
+            # at the same formation (web=3), and a full server's "too many clients"
+            # would reach the request only as the pool's timeout.
             conn_max_age=600,
             conn_health_checks=True,
             ssl_require=on_heroku and scheme != "sqlite",
