@@ -19,7 +19,7 @@ the edges.
 """
 
 import functools
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -161,8 +161,7 @@ def advice(sizes, pools: Pools, formation: dict[str, int], limits: dict[str, int
         return []
     changes = []
     for concurrency in range(sizes.web_concurrency - 1, 0, -1):
-        smaller = type(sizes)(**(asdict(sizes) | {"web_concurrency": concurrency}))
-        if fits(usage(smaller, pools), formation, limits):
+        if fits(usage(replace(sizes, web_concurrency=concurrency), pools), formation, limits):
             changes.append(f"set WEB_CONCURRENCY={concurrency}")
             break
     for service in over:
@@ -239,9 +238,11 @@ def redis_limit(client, plan: str) -> Limit:
     from redis.exceptions import ResponseError
 
     try:
-        return Limit(int(client.config_get("maxclients")["maxclients"]), "maxclients (CONFIG GET)")
+        maxclients = client.config_get("maxclients").get("maxclients")
     except ResponseError:  # Heroku's Key-Value Store refuses CONFIG
-        pass
+        maxclients = None
+    if maxclients:
+        return Limit(int(maxclients), "maxclients (CONFIG GET)")
     if plan:
         return Limit(REDIS_PLANS[plan], f"heroku-redis:{plan}, Heroku's plan table (REDIS_PLAN)")
     assumed = BUTTON_PLANS["redis"]

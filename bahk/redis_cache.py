@@ -80,3 +80,7 @@ class RedisCache(DjangoRedisCache):
 
     def tracking_pool(self, connect) -> ConnectionPool | None:
         return self._cache.tracking_pool(connect)
+
+    def redis_client(self):
+        """The cache's own redis-py client, for what Django's cache API has no call for (CONFIG GET maxclients)."""
+        return self._cache.get_client(write=True)

@@ -1,4 +1,4 @@
-"""Each pool's bound, held by a real process on a real Redis: what bahk/capacity.py counts per process."""
+"""The connection budget on a real Redis: each pool's bound held by a real process, and the report that counts them."""
 
 import threading
 
@@ -8,6 +8,7 @@ from django.test import override_settings
 from bahk import backing_services
 from tests.support.formation import Formation
 from tests.support.processes import heroku_env, run_command
+from tests.support.servers import free_port
 
 PUBLISH_THEN_WAIT = (
     "from hub.tasks import record_work; import time; "
@@ -65,3 +66,13 @@ def test_the_capacity_report_counts_the_same_bounds(redis_url, tmp_path):
 
     assert "web dyno              Redis   6" in result.stdout, result.stdout + result.stderr
     assert "(2 gunicorn workers x (cache 1 + map listener 1 + task publishing 1)" in result.stdout
+
+
+def test_the_report_goes_on_without_a_limit_redis_does_not_tell(tmp_path):
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    env = heroku_env("release.1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", REDIS_URL=down)
+    result = run_command(["python", "manage.py", "capacity"], env, timeout=60)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "limits:      Redis ? (unknown: Redis did not answer (ConnectionError))" in result.stdout
+    assert down not in result.stdout + result.stderr

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
+from redis.exceptions import RedisError
 
 from bahk import capacity
 
@@ -46,21 +47,16 @@ class Command(BaseCommand):
 
     def limits(self, pools: capacity.Pools) -> dict[str, capacity.Limit]:
         limits = {}
-        if pools.producer or pools.cache:
+        if pools.cache:
             try:
-                client = caches["default"]._cache.get_client() if pools.cache else None
-                limits["redis"] = capacity.redis_limit(client, settings.REDIS_PLAN) if client else None
-            except OSError as error:  # redis-py's ConnectionError is one
-                limits["redis"] = capacity.Limit(None, f"unknown: Redis did not answer ({type(error).__name__})")
-            if limits["redis"] is None:
-                del limits["redis"]
+                limits["redis"] = capacity.redis_limit(caches["default"].redis_client(), settings.REDIS_PLAN)
+            except RedisError as error:
+                limits["redis"] = unknown("Redis", error)
         if pools.postgres:
             try:
                 limits["postgres"] = capacity.postgres_limit(connection)
             except DatabaseError as error:
-                limits["postgres"] = capacity.Limit(
-                    None, f"unknown: PostgreSQL did not answer ({type(error).__name__})"
-                )
+                limits["postgres"] = unknown("PostgreSQL", error)
         return limits
 
     def show(self, figures: dict) -> None:
@@ -81,7 +77,8 @@ class Command(BaseCommand):
             "limits:      "
             + (
                 "; ".join(
-                    f"{NAMES[service]} {limit['connections']} ({limit['source']})" for service, limit in limits.items()
+                    f"{NAMES[service]} {limit['connections'] or '?'} ({limit['source']})"
+                    for service, limit in limits.items()
                 )
                 or "none: no Redis or PostgreSQL add-on"
             )
@@ -94,6 +91,11 @@ class Command(BaseCommand):
             if largest["web"]
             else f"largest:     not even web=1 beside worker={largest['worker']}"
         )
+
+
+def unknown(service: str, error: Exception) -> capacity.Limit:
+    """A limit the server did not tell: the report goes on without it (never the error's text: it may hold the URL)."""
+    return capacity.Limit(None, f"unknown: {service} did not answer ({type(error).__name__})")
 
 
 def describe(formation: dict, totals: dict, limits: dict) -> str:
