@@ -57,10 +57,8 @@ WORKER_CONSUMER_REDIS = 2
 # The release phase runs one manage.py at a time (bin/release); the capacity report's own check is its
 # only Redis connection, and each step holds one database connection.
 RELEASE_REDIS = 1
-ONE_CONNECTION = 1
 
 SERVICES = ("redis", "postgres")
-PROCESS_TYPES = ("web", "worker", "release", "run")
 
 
 @dataclass(frozen=True)
@@ -270,12 +268,21 @@ def report(sizes, pools: Pools, limits: dict[str, Limit], formation: dict[str, i
 
 
 def event_context(settings) -> dict:
-    """For a connection-limit error's Sentry event: the budget this process runs on, without any I/O."""
+    """For a connection-limit error's Sentry event: the budget this process runs on, without any I/O.
+
+    The limits are the plan tables' (REDIS_PLAN, else the Deploy button's plans): a server refusing
+    connections is no server to ask.
+    """
     sizes, pools = settings.PROCESS_SIZES, pools_from_settings(settings)
     per_dyno = usage(sizes, pools)
+    limits = {
+        "redis": REDIS_PLANS[settings.REDIS_PLAN or BUTTON_PLANS["redis"]],
+        "postgres": POSTGRES_PLANS[BUTTON_PLANS["postgres"]],
+    }
     return {
         "sizes": asdict(sizes),
         **{f"{kind}_dyno": {"redis": used.redis, "postgres": used.postgres} for kind, used in per_dyno.items()},
-        "plan_limits": {"redis": REDIS_PLANS.get(settings.REDIS_PLAN or BUTTON_PLANS["redis"]), "postgres": None},
+        "plan_limits": limits,
+        "largest_web_beside_one_worker": largest_web(per_dyno, limits, worker=1),
         "command": "heroku run python manage.py capacity",
     }

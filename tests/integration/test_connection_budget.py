@@ -150,6 +150,7 @@ def test_over_budget_the_release_warns_and_requests_fail_fast_into_one_issue_per
     event = found[0]
     assert tags_of(event)["dyno"] == "web.1"
     assert event["contexts"]["capacity"]["web_dyno"] == {"redis": 24, "postgres": 32}
+    assert event["contexts"]["capacity"]["largest_web_beside_one_worker"] == 0
 
 
 def connection_limit_events(sink) -> list[dict]:

@@ -84,6 +84,7 @@ def test_the_event_carries_the_projects_connection_budget():
     capacity = event["contexts"]["capacity"]
     assert capacity["web_dyno"] == {"redis": 0, "postgres": 0}  # the in-process tests run on SQLite and local memory
     assert capacity["sizes"] == {"web_concurrency": 2, "gunicorn_threads": 4, "worker_concurrency": 2}
+    assert capacity["plan_limits"] == {"redis": 20, "postgres": 20}  # the Deploy button's, REDIS_PLAN unset
     assert capacity["command"] == "heroku run python manage.py capacity"
 
 
