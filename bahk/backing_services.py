@@ -54,6 +54,24 @@ BROKER_CHANNEL_CONNECTIONS = 2
 RESULT_CONNECTIONS = 2
 
 
+def celery_connection_bounds(*, redis: bool) -> dict:
+    """Celery settings (without the CELERY_ prefix) of the connection budget, on a Redis broker or not.
+
+    Only the budget's keys: celery_redis() has the broker's own (its URL, TLS, visibility timeout,
+    how long a publish may take), and settings.py merges the transport options of the two.
+    """
+    if not redis:
+        return {"broker_pool_limit": BROKER_POOL_LIMIT, "redis_max_connections": None, "broker_transport": None,
+                "broker_transport_options": {}}  # fmt: skip
+    return {
+        "broker_pool_limit": BROKER_POOL_LIMIT,
+        "redis_max_connections": RESULT_CONNECTIONS,
+        # A channel that publishes holds one connection, not two.
+        "broker_transport": "bahk.redis_broker:Transport",
+        "broker_transport_options": {"max_connections": BROKER_CHANNEL_CONNECTIONS},
+    }
+
+
 def database(url: str, *, on_heroku: bool) -> dict:
     try:
         scheme = urlsplit(url).scheme
@@ -173,15 +191,7 @@ def celery_redis(url: str) -> dict:
         "redis_backend_use_ssl": HEROKU_REDIS_TLS if tls else None,
         # Longer than the longest task (see task_time_limit): a task that has
         # not been acknowledged by then is handed to another worker.
-        "broker_transport_options": {
-            "visibility_timeout": 3600,
-            # The connection budget's (above): max_connections, broker_pool_limit, redis_max_connections.
-            "max_connections": BROKER_CHANNEL_CONNECTIONS,
-        },
-        "broker_pool_limit": BROKER_POOL_LIMIT,
-        "redis_max_connections": RESULT_CONNECTIONS,
-        # A channel that publishes holds one connection, not two (bahk/redis_broker.py).
-        "broker_transport": "bahk.redis_broker:Transport",
+        "broker_transport_options": {"visibility_timeout": 3600},
     }
 
 
@@ -199,7 +209,4 @@ def celery_filesystem(folder: Path) -> dict:
             "control_folder": str(folder / "control"),
             "store_processed": False,
         },
-        "broker_pool_limit": BROKER_POOL_LIMIT,
-        "redis_max_connections": None,
-        "broker_transport": None,
     }

@@ -111,6 +111,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": backing_services.redis_cache(_redis_url) if _redis_url else backing_services.local_cache()}
 # The Key-Value Store plan, for the capacity report where Redis refuses CONFIG GET maxclients (Heroku's does).
 REDIS_PLAN = capacity.redis_plan(env.text(_environ, "REDIS_PLAN"))
+# The connection budget's Celery settings (bahk/backing_services.py): bounded broker and result pools.
+_celery_bounds = backing_services.celery_connection_bounds(redis=bool(_redis_url))
 
 # Without REDIS_URL the worker still runs as its own process, on a broker made
 # of files in a ".broker" folder beside the SQLite database: a checkout or a
@@ -126,11 +128,10 @@ CELERY_BROKER_URL = _celery["broker_url"]
 CELERY_RESULT_BACKEND = _celery["result_backend"]
 CELERY_BROKER_USE_SSL = _celery["broker_use_ssl"]
 CELERY_REDIS_BACKEND_USE_SSL = _celery["redis_backend_use_ssl"]
-CELERY_BROKER_TRANSPORT_OPTIONS = _celery["broker_transport_options"]
-# The connection budget (bahk/backing_services.py): bounded broker and result pools per process.
-CELERY_BROKER_POOL_LIMIT = _celery["broker_pool_limit"]
-CELERY_REDIS_MAX_CONNECTIONS = _celery["redis_max_connections"]
-CELERY_BROKER_TRANSPORT = _celery["broker_transport"]
+CELERY_BROKER_TRANSPORT_OPTIONS = _celery["broker_transport_options"] | _celery_bounds["broker_transport_options"]
+CELERY_BROKER_POOL_LIMIT = _celery_bounds["broker_pool_limit"]
+CELERY_REDIS_MAX_CONNECTIONS = _celery_bounds["redis_max_connections"]
+CELERY_BROKER_TRANSPORT = _celery_bounds["broker_transport"]
 # No result is stored unless a task asks for one: each stored result costs a Redis connection in
 # the worker's children, and each caller of a result-keeping task one more while it waits. The
 # task id a caller gets back (the debug view's) needs no stored result.

@@ -55,7 +55,7 @@ def event_message(event: dict) -> str:
     return str(logentry.get("formatted") or logentry.get("message") or event.get("message") or "")
 
 
-def group(event: dict, error: BaseException | None) -> dict:
+def group_limit_error(event: dict, error: BaseException | None) -> dict:
     """The event, grouped and described when it reports a connection limit; untouched otherwise."""
     service = error_service(error) or service_at_limit(event_message(event))
     if service is None:

@@ -18,8 +18,9 @@ from sentry_sdk.integrations.redis import RedisIntegration
 from sentry_sdk.transport import HttpTransport, Transport
 from sentry_sdk.utils import format_attribute
 
-from . import connection_limits, grouping, sampling
+from . import grouping, sampling
 from .config import SentryConfig
+from .connection_limits import group_limit_error
 from .dyno import Dyno
 from .scrubbing import CLIENT_ADDRESS_HEADER_TERMS, scrub_event
 
@@ -142,7 +143,7 @@ def before_send(config: SentryConfig):
             fingerprint = grouping.fingerprint(exc_info[1])
             if fingerprint:
                 event["fingerprint"] = fingerprint
-        event = connection_limits.group(event, exc_info[1] if exc_info else None)
+        event = group_limit_error(event, exc_info[1] if exc_info else None)
         return scrub_event(event, hint.get(REQUEST_SECRETS_HINT, ()), scrub_ip_address=config.scrub_ip_address)
 
     return process

@@ -68,7 +68,7 @@ def test_limit_errors_from_different_places_share_one_issue_per_service():
 def test_a_logged_limit_message_without_an_exception_is_grouped_too():
     event = {"logentry": {"message": "cache unavailable: %s", "formatted": "cache unavailable: max number of clients "
                           "reached"}}  # fmt: skip
-    assert connection_limits.group(event, None)["fingerprint"] == ["connection-limit", "redis"]
+    assert connection_limits.group_limit_error(event, None)["fingerprint"] == ["connection-limit", "redis"]
 
 
 def test_other_errors_keep_their_own_grouping():
