@@ -2,7 +2,7 @@
 
 Redis's CLIENT LIST and PostgreSQL's pg_stat_activity name each client by its
 address; the kernel's socket tables (/proc/net/tcp, tcp6) turn the client's
-port into a socket inode, and /proc/PID/fd into the process holding it. Each
+port and the server's into a socket inode, and /proc/PID/fd into the process holding it. Each
 simulated dyno runs in a session of its own (tests.support.processes.Process),
 so the session id names the dyno. Linux only, standard library only.
 """
@@ -16,16 +16,21 @@ from pathlib import Path
 LOOPBACK_TABLES = ("/proc/net/tcp", "/proc/net/tcp6")
 
 
-def sockets_by_local_port() -> dict[int, int]:
-    """{local port: socket inode} of every TCP socket on this machine."""
-    ports = {}
+def sockets_by_ports() -> dict[tuple[int, int], int]:
+    """{(local port, remote port): socket inode} of every open TCP socket on this machine.
+
+    Both ports, not the local one alone: Linux gives two connections the same local port when they
+    go to different servers, so a client port names a socket only together with the server's port.
+    """
+    sockets = {}
     for table in LOOPBACK_TABLES:
         with contextlib.suppress(OSError):
             for line in Path(table).read_text().splitlines()[1:]:
                 fields = line.split()
-                if int(fields[9]):  # inode 0: a closed socket in TIME_WAIT, which may share a live one's port
-                    ports[int(fields[1].rsplit(":", 1)[1], 16)] = int(fields[9])
-    return ports
+                if int(fields[9]):  # inode 0: a closed socket in TIME_WAIT
+                    local, remote = (int(fields[n].rsplit(":", 1)[1], 16) for n in (1, 2))
+                    sockets[local, remote] = int(fields[9])
+    return sockets
 
 
 def sessions_by_socket() -> dict[int, int]:
@@ -66,6 +71,10 @@ class Census:
     def __init__(self, redis_client, postgres_connection, interval: float = 0.1):
         self.redis = redis_client
         self.postgres = postgres_connection
+        self.server_ports = {
+            "redis": int(redis_client.connection_pool.connection_kwargs["port"]),
+            "postgres": int(postgres_connection.info.port),
+        }
         self.interval = interval
         self.dynos: dict[str, int] = {}
         self.peaks: dict[str, Counter] = {"redis": Counter(), "postgres": Counter()}
@@ -79,12 +88,13 @@ class Census:
 
     def sample(self) -> dict[str, Counter]:
         ports = {"redis": redis_client_ports(self.redis), "postgres": postgres_client_ports(self.postgres)}
-        sockets, owners = sockets_by_local_port(), sessions_by_socket()
+        sockets, owners = sockets_by_ports(), sessions_by_socket()
         names = {session: name for name, session in self.dynos.items()}
         counts: dict[str, Counter] = defaultdict(Counter)
         for service, client_ports in ports.items():
             for port in client_ports:
-                counts[service][names.get(owners.get(sockets.get(port)), "other")] += 1
+                inode = sockets.get((port, self.server_ports[service]))
+                counts[service][names.get(owners.get(inode), "other")] += 1
         return counts
 
     def _run(self) -> None:
