@@ -6,6 +6,7 @@ https://docs.gunicorn.org/en/stable/settings.html
 
 import os
 
+from bahk import process_sizes
 from sentry_heroku import env
 
 # Sends what Sentry still holds before a worker goes.
@@ -16,9 +17,10 @@ from sentry_heroku.gunicorn_hooks import worker_exit  # noqa: F401
 # GUNICORN_CMD_ARGS, which overrides this file.
 bind = [f"[::]:{env.number(os.environ, 'PORT', 5000, minimum=1, maximum=65535, integer=True)}"]
 
-# The Python buildpack sets WEB_CONCURRENCY from the dyno's memory and CPUs
-# (2 on a 512 MB basic dyno); one worker stays under 120 MB (see the README).
-workers = env.number(os.environ, "WEB_CONCURRENCY", 2, minimum=1, maximum=64, integer=True)
+# WEB_CONCURRENCY and GUNICORN_THREADS, read where the capacity report reads them
+# (bahk/process_sizes.py says why each default is what it is).
+_sizes = process_sizes.read(os.environ)
+workers = _sizes.web_concurrency
 
 # Threads let a worker overlap its database and Redis waits; 4 per worker
 # keeps memory flat and the GIL uncontended on a shared-CPU dyno. The router
@@ -26,7 +28,7 @@ workers = env.number(os.environ, "WEB_CONCURRENCY", 2, minimum=1, maximum=64, in
 # gthread with its event loop reading each request whole before a thread
 # gets it: a slow client costs a socket, never a thread (bahk/gunicorn_worker.py).
 worker_class = "bahk.gunicorn_worker.BufferingThreadWorker"
-threads = env.number(os.environ, "GUNICORN_THREADS", 4, minimum=1, maximum=64, integer=True)
+threads = _sizes.gunicorn_threads
 
 # With the gthread worker this is not a request timeout: it is how long the
 # worker's main loop may go without telling the arbiter it is alive, and it

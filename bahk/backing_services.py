@@ -49,6 +49,54 @@ PUBLISH_GIVES_UP = {
 }
 
 
+# The connection budget: how many connections one process may open, per pool. Heroku's plans
+# limit the connections of a whole app, every dyno together (20 to Redis on heroku-redis:mini, 20 to
+# PostgreSQL on essential-0; bahk/capacity.py cites the tables and adds these up per dyno), and a
+# Redis at its limit refuses the next connection outright. So each pool is bounded and, where
+# threads share it, makes a thread wait briefly for a connection instead of opening one more.
+#
+# The cache (and with it the drain's throttle, which keeps its counts there): one connection per
+# process, which gunicorn's threads take in turn: a cache call holds it for well under a
+# millisecond. A thread that waits longer than this gets a ConnectionError, which the map and the
+# drain treat as a cache outage, as they would a Redis that is down.
+CACHE_CONNECTIONS = 1
+CACHE_WAIT_SECONDS = 0.5
+# The map's invalidation listener (bahk/redis_tracking.py): one subscribed connection per process.
+TRACKING_CONNECTIONS = 1
+# Celery's producer pool: one broker connection per process, which threads that enqueue share
+# (a publish holds it for a round trip). Celery's default is 10. Threads that enqueue at once wait
+# in turn, with no timeout of their own (kombu's producer pool takes its connection with block=True;
+# broker_pool_acquire_timeout does not reach that wait): a publish that cannot finish holds the
+# connection for as long as the publish timeouts allow, and the others wait behind it.
+BROKER_POOL_LIMIT = 1
+# Each kombu channel (a producer's, the worker's consumer and its remote-control channel) keeps two
+# redis-py pools, for commands and for BRPOP/SUBSCRIBE; this caps each. Two covers a channel's
+# BRPOP and SUBSCRIBE connections, which its event loop holds at once (kombu's default is 10).
+BROKER_CHANNEL_CONNECTIONS = 2
+# The result backend's pool per process: a prefork child storing a result uses one; a caller
+# waiting in .get() holds a SUBSCRIBE and reads with another. Only tasks that keep a result use it
+# (settings.py: CELERY_TASK_IGNORE_RESULT).
+RESULT_CONNECTIONS = 2
+
+
+def celery_connection_bounds(*, redis: bool) -> dict:
+    """Celery settings (without the CELERY_ prefix) of the connection budget, on a Redis broker or not.
+
+    Only the budget's keys: celery_redis() has the broker's own (its URL, TLS, visibility timeout,
+    how long a publish may take), and settings.py merges the transport options of the two.
+    """
+    if not redis:
+        return {"broker_pool_limit": BROKER_POOL_LIMIT, "redis_max_connections": None, "broker_transport": None,
+                "broker_transport_options": {}}  # fmt: skip
+    return {
+        "broker_pool_limit": BROKER_POOL_LIMIT,
+        "redis_max_connections": RESULT_CONNECTIONS,
+        # A channel that publishes holds one connection, not two.
+        "broker_transport": "bahk.redis_broker:Transport",
+        "broker_transport_options": {"max_connections": BROKER_CHANNEL_CONNECTIONS},
+    }
+
+
 def database(url: str, *, on_heroku: bool) -> dict:
     try:
         scheme = urlsplit(url).scheme
@@ -59,8 +107,15 @@ def database(url: str, *, on_heroku: bool) -> dict:
     try:
         parsed = dj_database_url.parse(
             url,
-            # Keep connections across requests (Heroku Postgres plans allow 20+),
-            # and check them first so a restarted server costs no failed request.
+            # Keep connections across requests, and check them first so a restarted
+            # server costs no failed request. Django holds one per thread, so a
+            # process holds at most GUNICORN_THREADS, one per Celery child while a
+            # task runs: the PostgreSQL side of the connection budget (bahk/capacity.py
+            # counts it). Without persistent connections a request that queries
+            # costs 18 % more CPU (a TLS handshake each; docs/figures.md); a pool
+            # (psycopg's) would hold fewer, but the Deploy button's Redis limit binds
+            # at the same formation (web=3), and a full server's "too many clients"
+            # would reach the request only as the pool's timeout.
             conn_max_age=600,
             conn_health_checks=True,
             ssl_require=on_heroku and scheme != "sqlite",
@@ -137,7 +192,11 @@ def _check_redis_url(url: str) -> str:
 
 
 def redis_cache(url: str) -> dict:
-    options = dict(REDIS_TIMEOUTS)
+    options = REDIS_TIMEOUTS | {
+        "pool_class": "redis.BlockingConnectionPool",
+        "max_connections": CACHE_CONNECTIONS,
+        "timeout": CACHE_WAIT_SECONDS,
+    }
     if _check_redis_url(url) == "rediss":
         options |= HEROKU_REDIS_TLS
     return {"BACKEND": "bahk.redis_cache.RedisCache", "LOCATION": url, "OPTIONS": options}

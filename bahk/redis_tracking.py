@@ -11,7 +11,8 @@ only imported the app, so all of this starts on the first read after the
 fork, never at import):
 
 1. A listener thread opens one connection with the cache's own URL and
-   options (TLS, timeouts), on RESP2: redis-py's RESP3 client-side cache
+   options (TLS, timeouts), its pool capped at one (TRACKING_CONNECTIONS,
+   which the capacity report counts per process), on RESP2: redis-py's RESP3 client-side cache
    refuses Redis before 7.4, and Heroku's Key-Value Store is Valkey 7.2.
 2. On it, every time it connects: CLIENT TRACKING ON REDIRECT <its own id>
    BCAST PREFIX <each kept key>; then SUBSCRIBE __redis__:invalidate. From

@@ -19,7 +19,7 @@ from django.core.checks.security.base import (
 from django.core.exceptions import ImproperlyConfigured
 
 import sentry_heroku
-from bahk import backing_services
+from bahk import backing_services, capacity, process_sizes
 from sentry_heroku import env
 from sentry_heroku.dyno import read_dyno
 
@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "sentry_heroku",
     "hub",
+    # For `manage.py capacity` (bahk/capacity.py).
+    "bahk",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +129,10 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": backing_services.redis_cache(_redis_url) if _redis_url else backing_services.local_cache()}
+# The Key-Value Store plan, for the capacity report where Redis refuses CONFIG GET maxclients (Heroku's does).
+REDIS_PLAN = capacity.redis_plan(env.text(_environ, "REDIS_PLAN"))
+# The connection budget's Celery settings (bahk/backing_services.py): bounded broker and result pools.
+_celery_bounds = backing_services.celery_connection_bounds(redis=bool(_redis_url))
 
 # Without REDIS_URL the worker still runs as its own process, on a broker made
 # of files in a ".broker" folder beside the SQLite database: a checkout or a
@@ -149,13 +155,25 @@ CELERY_BROKER_URL = _celery["broker_url"]
 CELERY_RESULT_BACKEND = _celery["result_backend"]
 CELERY_BROKER_USE_SSL = _celery["broker_use_ssl"]
 CELERY_REDIS_BACKEND_USE_SSL = _celery["redis_backend_use_ssl"]
-CELERY_BROKER_TRANSPORT_OPTIONS = _celery["broker_transport_options"]
+CELERY_BROKER_TRANSPORT_OPTIONS = _celery["broker_transport_options"] | _celery_bounds["broker_transport_options"]
 # A publish that cannot reach the broker gives up within seconds: backing_services.PUBLISH_GIVES_UP says how.
 CELERY_BROKER_CONNECTION_TIMEOUT = _celery["broker_connection_timeout"]
 CELERY_TASK_PUBLISH_RETRY_POLICY = _celery["task_publish_retry_policy"]
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = _celery["redis_socket_connect_timeout"]
 CELERY_REDIS_SOCKET_TIMEOUT = _celery["redis_socket_timeout"]
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _celery["result_backend_transport_options"]
+CELERY_BROKER_POOL_LIMIT = _celery_bounds["broker_pool_limit"]
+CELERY_REDIS_MAX_CONNECTIONS = _celery_bounds["redis_max_connections"]
+CELERY_BROKER_TRANSPORT = _celery_bounds["broker_transport"]
+# No result is stored unless a task asks for one: each stored result costs a Redis connection in
+# the worker's children, and each caller of a result-keeping task one more while it waits. The
+# task id a caller gets back (the debug view's) needs no stored result.
+CELERY_TASK_IGNORE_RESULT = True
+# Tasks whose callers read the result (.get()): the one-off in the README and the tests.
+CELERY_TASK_ANNOTATIONS = {"hub.tasks.count_public_participants": {"ignore_result": False}}
+# No remote control (celery inspect/control): it holds a SUBSCRIBE connection per worker dyno, and
+# nothing on Heroku uses it (the Procfile's worker already runs without gossip and mingle).
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 # Acknowledge a task when it finishes, not when it starts, and give it back
 # to the queue if the worker dies under it: a dyno restart loses nothing.
 CELERY_TASK_ACKS_LATE = True
@@ -167,8 +185,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # SIGQUIT; Celery then lets running tasks finish for this long and re-queues
 # the rest before exiting.
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = 20
-# Two processes fit a 512 MB basic dyno with room to spare.
-CELERY_WORKER_CONCURRENCY = env.number(_environ, "WORKER_CONCURRENCY", 2, minimum=1, maximum=64, integer=True)
+# WEB_CONCURRENCY, GUNICORN_THREADS and WORKER_CONCURRENCY, read once for gunicorn, Celery and the capacity report.
+PROCESS_SIZES = process_sizes.read(_environ)
+CELERY_WORKER_CONCURRENCY = PROCESS_SIZES.worker_concurrency
 # Let Django's LOGGING (one line per record, to stdout) format the worker's logs too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SERIALIZER = "json"

@@ -20,6 +20,7 @@ from sentry_sdk.utils import format_attribute
 
 from . import grouping, limits, sampling
 from .config import SentryConfig
+from .connection_limits import group_limit_error
 from .dyno import Dyno
 from .scrubbing import CLIENT_ADDRESS_HEADER_TERMS, scrub_event
 
@@ -145,6 +146,7 @@ def before_send(config: SentryConfig):
             fingerprint = grouping.fingerprint(exc_info[1])
             if fingerprint:
                 event["fingerprint"] = fingerprint
+        event = group_limit_error(event, exc_info[1] if exc_info else None)
         return scrub_event(event, hint.get(REQUEST_SECRETS_HINT, ()), scrub_ip_address=config.scrub_ip_address)
 
     return process

@@ -61,9 +61,12 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.05):
 class PostgresServer:
     """initdb + postgres on 127.0.0.1; as root the server runs as the 'postgres' user, as it must."""
 
-    def __init__(self):
+    def __init__(self, max_connections: int = 200):
         self.port = free_port()
+        self.max_connections = max_connections
         self.folder = Path(tempfile.mkdtemp(prefix="bahk-pg-"))
+        # The server's own log: where it says "sorry, too many clients already".
+        self.log_path = self.folder / "server.log"
         self.data = self.folder / "data"
         self.process: subprocess.Popen | None = None
         self.prefix: list[str] = []
@@ -86,10 +89,10 @@ class PostgresServer:
                 *self.prefix, postgres, "-D", str(self.data), "-p", str(self.port),
                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.folder}",
                 "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off",
-                "-c", "max_connections=200",
+                "-c", f"max_connections={self.max_connections}",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(self.log_path, "ab"),  # noqa: SIM115 - the server holds it; stop() removes the folder
         )
         # fmt: on
         wait_until(self._accepts, 30, "PostgreSQL to accept connections")
@@ -126,13 +129,25 @@ class PostgresServer:
         wait_until(lambda: psycopg.connect(tls_url, connect_timeout=1).close() or True, 15, "PostgreSQL to speak TLS")
         return self
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, owner: str = "") -> str:
+        """An empty database; with an owner, one that role (created without SUPERUSER) logs in to, as an app's
+        role on Heroku Postgres does: the server's superuser_reserved_connections are then not the app's."""
         import psycopg
 
         with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if owner:
+                if not connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (owner,)).fetchone():
+                    connection.execute(f'CREATE ROLE "{owner}" LOGIN')
+                connection.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
+                return self.url(name).replace("postgres@", f"{owner}@", 1)
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def refusals(self) -> int:
+        """Connections the server refused for want of a slot, from its log."""
+        log = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return log.count("too many clients already") + log.count("remaining connection slots are reserved")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -157,16 +172,21 @@ class PostgresServer:
         """Stop and start the same cluster on the same port: every open connection is cut."""
         self._fast_shutdown()
         self.process.wait(15)
-        self.process = subprocess.Popen(self.process.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            self.process.args,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.log_path, "ab"),  # noqa: SIM115 - as in start()
+        )
         wait_until(self._accepts, 30, "PostgreSQL to accept connections again")
 
 
 class RedisServer:
     """redis-server on 127.0.0.1; with tls=True it speaks only TLS, on a self-signed certificate, as Heroku's does."""
 
-    def __init__(self, tls: bool = False):
+    def __init__(self, tls: bool = False, maxclients: int | None = None):
         self.port = free_port()
         self.tls = tls
+        self.maxclients = maxclients
         self.process: subprocess.Popen | None = None
 
     @property
@@ -183,6 +203,8 @@ class RedisServer:
             if self.tls:
                 listen = ["--port", "0", "--tls-port", str(self.port), "--tls-auth-clients", "no"]
                 listen += self._certificate(folder)
+            if self.maxclients is not None:  # a Heroku plan's connection limit
+                listen += ["--maxclients", str(self.maxclients)]
             self.process = subprocess.Popen(
                 [binary, *listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                 stdout=subprocess.DEVNULL,

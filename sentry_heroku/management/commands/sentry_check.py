@@ -6,6 +6,7 @@ when they were not delivered.
 """
 
 import sentry_sdk
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 from sentry_sdk.utils import Dsn
 
@@ -13,6 +14,9 @@ from ...sdk import dyno_tags
 from ...setup import current
 
 FLUSH_SECONDS = 10
+# The project's connection report, where it has one (bahk's `manage.py capacity`): found by command
+# name, so this app imports nothing of the project's.
+CAPACITY_COMMAND = "capacity"
 
 
 class Command(BaseCommand):
@@ -44,6 +48,7 @@ class Command(BaseCommand):
         )
         slow = config.slow_request_seconds
         show(f"watchdog:    requests running over {slow:g} s are reported" if slow else "watchdog:    off")
+        show_capacity(self)
         if config.force_disable:
             raise CommandError("Sentry is off: SENTRY_FORCE_DISABLE is set.")
         if not setup.enabled:
@@ -64,3 +69,13 @@ class Command(BaseCommand):
             reason = f"dropped: {dropped}" if dropped else f"still unsent after {FLUSH_SECONDS} s"
             raise CommandError(f"Events were not delivered ({reason}); check SENTRY_DSN and the network.")
         show("delivered:   yes")
+
+
+def show_capacity(command: BaseCommand) -> None:
+    """The project's capacity report, if it has the command; a formation that does not fit is a line, not a failure."""
+    if CAPACITY_COMMAND not in get_commands():
+        return
+    try:
+        call_command(CAPACITY_COMMAND, stdout=command.stdout, stderr=command.stderr)
+    except CommandError as warning:
+        command.stdout.write(str(warning))
