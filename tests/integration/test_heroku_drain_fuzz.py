@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sentry_heroku.logplex import FRAME_START
+from sentry_heroku.drain.frames import FRAME_START
 from tests.support import logplex_lines as lines
 from tests.support.drain_client import SECRET, fresh_dyno, platform_events, post
 from tests.support.processes import heroku_env, start_web

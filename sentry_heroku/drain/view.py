@@ -29,16 +29,17 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 from sentry_sdk.scope import Scope, ScopeType, use_isolation_scope, use_scope
 
-from . import logplex, platform_events
-from .access_log import QUIET
-from .config import SentryConfig
-from .platform_errors import PlatformError, classify
-from .routes import url_route
-from .sdk import heroku_context
-from .setup import current
+from ..access_log import QUIET
+from ..config import SentryConfig
+from ..routes import url_route
+from ..sdk import heroku_context
+from ..setup import current
+from . import events, frames
+from .lines import PlatformError, classify
 from .throttle import CacheStore, MemoryStore, Store, Throttle
 
-logger = logging.getLogger(__name__)
+# One logger for the whole drain, named after its package: a filter set on sentry_heroku.drain sees every line.
+logger = logging.getLogger(__package__)
 
 # Logplex sends about 100 KB a batch; ten times that is not a drain.
 MAX_BODY_BYTES = 1_000_000
@@ -137,7 +138,7 @@ class Receiver:
         return self.shared_or_local(lambda store: store.add(key, FRAME_ID_SECONDS))
 
     def handle(self, body: bytes, message_count: str, config: SentryConfig) -> None:
-        batch = logplex.parse(body)
+        batch = frames.parse(body)
         if batch.skipped:
             logger.warning(
                 "Heroku log drain: skipped %d unreadable part(s) of a batch; read %d of %s lines",
@@ -151,7 +152,7 @@ class Receiver:
             memory_percent=config.drain_memory_percent,
             connections_percent=config.drain_connections_percent,
         )
-        # One group per issue and dyno (platform_events.fingerprint, routes.UNROUTED): never per path, method or
+        # One group per issue and dyno (events.fingerprint, routes.UNROUTED): never per path, method or
         # host, which anyone can choose by sending a request, so a storm of them costs a few events per code.
         for error in found:
             route = url_route(error.path) if error.source == "router" else ""
@@ -171,7 +172,7 @@ class Receiver:
 
 def throttle_key(error: PlatformError, route: str) -> str:
     """One key per issue and dyno, short and safe for any cache backend."""
-    issue = "\0".join([*platform_events.fingerprint(error, route), error.dyno])
+    issue = "\0".join([*events.fingerprint(error, route), error.dyno])
     return hashlib.sha256(issue.encode("utf-8", "replace")).hexdigest()[:32]
 
 
@@ -184,11 +185,11 @@ def send_event(error: PlatformError, route: str, count: int, *, held_back: int) 
     """
     receiver = current().dyno
     with use_isolation_scope(Scope(ty=ScopeType.ISOLATION)), use_scope(Scope(ty=ScopeType.CURRENT)) as scope:
-        for name, value in platform_events.tags(error).items():
+        for name, value in events.tags(error).items():
             scope.set_tag(name, value)
         context = {name: value for name, value in heroku_context(receiver).items() if name != "dyno_id"}
         scope.set_context("heroku", {**context, "received_by": receiver.name})
-        sentry_sdk.capture_event(platform_events.event(error, route=route, count=count, held_back=held_back))
+        sentry_sdk.capture_event(events.event(error, route=route, count=count, held_back=held_back))
 
 
 RECEIVER = Receiver()

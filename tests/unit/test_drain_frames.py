@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentry_heroku.logplex import FRAME_START, LogLine, parse
+from sentry_heroku.drain.frames import FRAME_START, LogLine, parse
 from tests.support import logplex_lines as lines
 
 R14 = lines.frame("heroku", "worker.1", lines.R14)

@@ -25,8 +25,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .dyno import CEDAR_NAME, FIR_NAME
-from .logplex import LogLine
+from ..dyno import CEDAR_NAME, FIR_NAME
+from .frames import LogLine
 
 ERROR, WARNING = "error", "warning"
 

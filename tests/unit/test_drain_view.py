@@ -5,10 +5,10 @@ from collections import Counter
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from sentry_heroku.drain import Receiver
-from sentry_heroku.platform_events import event, tags
+from sentry_heroku.drain.events import event, tags
+from sentry_heroku.drain.throttle import MemoryStore
+from sentry_heroku.drain.view import Receiver
 from sentry_heroku.routes import UNROUTED
-from sentry_heroku.throttle import MemoryStore
 from tests.support import logplex_lines as lines
 
 

@@ -1,6 +1,6 @@
 """A PlatformError as the Sentry event users find by dyno: its tags, its grouping, its data.
 
-Pure: the drain view (drain.py) resolves routes (routes.py) and sends; this
+Pure: the drain view (view.py) resolves routes (sentry_heroku/routes.py) and sends; this
 module only decides what the event says. Grouping follows what a user fixes: a router
 error by code and route (``/users/12/`` and ``/users/99/`` are one issue, and
 every path the project does not route is one), a dyno-manager error by code
@@ -15,9 +15,9 @@ through limits.py, and the context's strings are cleaned and capped too.
 
 from datetime import datetime
 
-from .dyno import process_type
-from .limits import clean, tag_value, transaction_name
-from .platform_errors import PlatformError
+from ..dyno import process_type
+from ..limits import clean, tag_value, transaction_name
+from .lines import PlatformError
 
 MESSAGE_MAX = 1000
 CONTEXT_VALUE_MAX = 200
