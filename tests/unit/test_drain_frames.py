@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentry_heroku.drain.frames import FRAME_START, LogLine, parse
+from sentry_heroku.drain.frames import _FRAME_START, LogLine, parse
 from tests.support import logplex_lines as lines
 
 R14 = lines.frame("heroku", "worker.1", lines.R14)
@@ -66,7 +66,7 @@ def test_a_message_with_invalid_utf8_is_kept_with_replacement_characters():
 
 
 # Bytes that cannot themselves pass for a frame start: what "junk between frames" means.
-junk = st.binary(max_size=60).filter(lambda data: not FRAME_START.search(data))
+junk = st.binary(max_size=60).filter(lambda data: not _FRAME_START.search(data))
 valid_lines = st.lists(
     st.tuples(
         st.sampled_from(["heroku", "app"]),

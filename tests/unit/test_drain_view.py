@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from sentry_heroku.drain.events import event, tags
 from sentry_heroku.drain.throttle import MemoryStore
-from sentry_heroku.drain.view import Receiver
+from sentry_heroku.drain.view import _Receiver
 from sentry_heroku.routes import UNROUTED
 from tests.support import logplex_lines as lines
 
@@ -27,7 +27,7 @@ class Drain:
         self.clock = Clock()
         self.config = config
         self.events: list[dict] = []
-        self.receiver = Receiver(shared=MemoryStore(self.clock), clock=self.clock, send=self.keep)
+        self.receiver = _Receiver(shared=MemoryStore(self.clock), clock=self.clock, send=self.keep)
 
     def keep(self, error, route, count, *, held_back):
         self.events.append({"tags": tags(error), **event(error, route=route, count=count, held_back=held_back)})
