@@ -8,9 +8,9 @@ read), 413 over 1 MB, and 204 for everything else, malformed or not: a bad
 frame costs only itself. A batch Logplex sends again (same Logplex-Frame-Id)
 is handled once, across dynos when the cache is Redis.
 
-The drain's requests are not traced (sampling.py), carry no session or CSRF
-check, and get no access-log line (access_log.py): Logplex would drain each
-line back into the next batch.
+The drain's requests are not traced (sentry_heroku/sampling.py), carry no
+session or CSRF check, and get no access-log line (sentry_heroku/access_log.py):
+Logplex would drain each line back into the next batch.
 """
 
 import base64
