@@ -1,6 +1,6 @@
 """What Heroku's log drain and the slow-request watchdog cost.
 
-1. Parser and filter: sentry_heroku.logplex.parse and platform_errors.classify
+1. Parser and filter: sentry_heroku.drain.frames.parse and drain.lines.classify
    over ~100 KB batches of a realistic mix (mostly ordinary router lines, then
    app output, runtime-metrics samples, dyno-manager chatter, 2 % errors), in
    this process: lines per second of CPU, median of rounds.
@@ -74,8 +74,8 @@ def realistic_lines(size: int, seed: int = 7) -> list[tuple[str, str, str]]:
 
 
 def parser_throughput(rounds: int) -> dict:
-    from sentry_heroku.logplex import parse
-    from sentry_heroku.platform_errors import classify
+    from sentry_heroku.drain.frames import parse
+    from sentry_heroku.drain.lines import classify
 
     body = lines.body(realistic_lines(BATCH_BYTES))
     count = len(parse(body).lines)
@@ -178,7 +178,7 @@ def adversarial_storm(storm_lines: int, batch_lines: int = 30) -> dict:
 
 def crafted_batch_parse(rounds: int) -> dict:
     """CPU of parsing the 1 MB batch that cost 1.7 s before the frame reader was linear."""
-    from sentry_heroku.logplex import parse
+    from sentry_heroku.drain.frames import parse
 
     start = b"400000 <13>1 2026- "
     body = start * (1_000_000 // len(start))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .drain import heroku_logs
+from .drain.view import heroku_logs
 from .views import sentry_debug
 
 urlpatterns = [

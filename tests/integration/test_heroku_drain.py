@@ -212,40 +212,6 @@ def test_a_storm_over_many_batches_sends_at_most_the_limit_a_minute(web, sink):
     assert [line_count(event) for event in events] == [100, 100, 100]
 
 
-def test_a_batch_sent_again_with_the_same_frame_id_is_handled_once(web, sink):
-    dyno = fresh_dyno("worker")
-    batch = [("heroku", dyno, lines.R14)]
-    assert post_lines(web, batch, frame_id="09C557EAFCFB6CF2740EE62F62971098") == 204
-    assert post_lines(web, batch, frame_id="09C557EAFCFB6CF2740EE62F62971098") == 204
-    wait_for_events(sink, 1, heroku_error="R14", dyno=dyno)
-    settle(1)
-    assert len(platform_events(sink, dyno=dyno)) == 1
-
-
-@pytest.mark.parametrize(
-    "secret",
-    [None, "wrong-secret-0000000000000000000000", SECRET[:-1], SECRET + "x"],
-    ids=["missing", "wrong", "prefix", "longer"],
-)
-def test_a_wrong_or_missing_password_gets_401_and_sends_nothing(web, sink, secret):
-    dyno = fresh_dyno("worker")
-    batch = [("heroku", dyno, lines.R14)]
-    status, headers = post(web, lines.body(batch), lines.headers(1, secret=secret))
-    assert status == 401
-    assert headers["WWW-Authenticate"].startswith("Basic")
-    settle(1)
-    assert platform_events(sink, dyno=dyno) == []
-
-
-def test_a_body_over_one_megabyte_gets_413(web, sink):
-    dyno = fresh_dyno("worker")
-    frame = lines.frame("heroku", dyno, lines.R14)
-    body = frame * (1_000_000 // len(frame) + 1)
-    assert post(web, body, lines.headers(1, secret=SECRET))[0] == 413
-    settle(1)
-    assert platform_events(sink, dyno=dyno) == []
-
-
 def test_malformed_frames_are_skipped_and_the_valid_ones_in_the_batch_still_count(web, sink):
     dyno = fresh_dyno("worker")
     valid = lines.frame("heroku", dyno, lines.R14)
@@ -278,16 +244,6 @@ def test_access_log_has_no_line_per_drain_batch(sink, tmp_path):
     assert '"GET /admin/login/ HTTP/1.1"' in output
     assert '"POST /heroku/logs/ HTTP/1.1" 401' in output  # a caller without the secret is logged
     assert '"POST /heroku/logs/ HTTP/1.1" 204' not in output
-
-
-def test_without_a_drain_secret_the_drain_is_not_there(sink, tmp_path):
-    env = drain_env(tmp_path, sink)
-    del env["HEROKU_DRAIN_SECRET"]
-    process, base_url = start_web(env, tmp_path / "web.log")
-    try:
-        assert post_lines(base_url, [("heroku", "worker.1", lines.R14)]) == 404
-    finally:
-        process.stop()
 
 
 def test_two_dynos_sharing_redis_handle_a_retried_batch_once(sink, tmp_path, redis_url):

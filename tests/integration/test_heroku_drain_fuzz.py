@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sentry_heroku.logplex import FRAME_START
+from sentry_heroku.drain.frames import _FRAME_START
 from tests.support import logplex_lines as lines
 from tests.support.drain_client import SECRET, fresh_dyno, platform_events, post
 from tests.support.processes import heroku_env, start_web
@@ -57,7 +57,7 @@ def not_utf8(frame: bytes) -> bytes:
 
 BREAKAGES = [truncated_length, huge_length, missing_fields, not_utf8]
 # Junk that cannot itself pass for the start of a frame: bytes between frames, not a frame in disguise.
-junk = st.binary(max_size=200).filter(lambda data: not FRAME_START.search(data))
+junk = st.binary(max_size=200).filter(lambda data: not _FRAME_START.search(data))
 header_values = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
 
 

@@ -8,9 +8,9 @@ read), 413 over 1 MB, and 204 for everything else, malformed or not: a bad
 frame costs only itself. A batch Logplex sends again (same Logplex-Frame-Id)
 is handled once, across dynos when the cache is Redis.
 
-The drain's requests are not traced (sampling.py), carry no session or CSRF
-check, and get no access-log line (access_log.py): Logplex would drain each
-line back into the next batch.
+The drain's requests are not traced (sentry_heroku/sampling.py), carry no
+session or CSRF check, and get no access-log line (sentry_heroku/access_log.py):
+Logplex would drain each line back into the next batch.
 """
 
 import base64
@@ -29,24 +29,25 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 from sentry_sdk.scope import Scope, ScopeType, use_isolation_scope, use_scope
 
-from . import logplex, platform_events
-from .access_log import QUIET
-from .config import SentryConfig
-from .platform_errors import PlatformError, classify
-from .routes import url_route
-from .sdk import heroku_context
-from .setup import current
+from ..access_log import QUIET
+from ..config import SentryConfig
+from ..routes import url_route
+from ..sdk import heroku_context
+from ..setup import current
+from . import events, frames
+from .lines import PlatformError, classify
 from .throttle import CacheStore, MemoryStore, Store, Throttle
 
-logger = logging.getLogger(__name__)
+# One logger for the whole drain, named after its package: a filter set on sentry_heroku.drain sees every line.
+logger = logging.getLogger(__package__)
 
 # Logplex sends about 100 KB a batch; ten times that is not a drain.
-MAX_BODY_BYTES = 1_000_000
+_MAX_BODY_BYTES = 1_000_000
 # Logplex retries a batch within minutes; an hour covers it with room to spare.
-FRAME_ID_SECONDS = 3600
-FRAME_ID = re.compile(r"[0-9A-Za-z._-]{1,100}")
+_FRAME_ID_SECONDS = 3600
+_FRAME_ID = re.compile(r"[0-9A-Za-z._-]{1,100}")
 # A dead Redis must not cost every batch a timeout: after a failure, count in this process for a while.
-CACHE_PAUSE_SECONDS = 30
+_CACHE_PAUSE_SECONDS = 30
 
 
 @csrf_exempt
@@ -56,20 +57,20 @@ def heroku_logs(request):
         raise Http404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if not authorised(request.headers.get("Authorization", ""), setup.config.drain_secret):
+    if not _authorised(request.headers.get("Authorization", ""), setup.config.drain_secret):
         response = HttpResponse(status=401)
         response["WWW-Authenticate"] = 'Basic realm="heroku-drain"'
         return response
-    if content_length(request) > MAX_BODY_BYTES:
+    if _content_length(request) > _MAX_BODY_BYTES:
         return HttpResponse(status=413)
-    body = request.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
+    body = request.read(_MAX_BODY_BYTES + 1)
+    if len(body) > _MAX_BODY_BYTES:
         return HttpResponse(status=413)
-    if setup.enabled and RECEIVER.first_time(
+    if setup.enabled and _RECEIVER.first_time(
         request.headers.get("Logplex-Drain-Token", ""), request.headers.get("Logplex-Frame-Id", "")
     ):
         try:
-            RECEIVER.handle(body, request.headers.get("Logplex-Msg-Count", ""), setup.config)
+            _RECEIVER.handle(body, request.headers.get("Logplex-Msg-Count", ""), setup.config)
         except Exception:
             # A batch this code cannot handle is a bug here, and Logplex would retry it on a 5xx: report it once.
             logger.exception("Heroku log drain: a batch could not be handled")
@@ -77,7 +78,7 @@ def heroku_logs(request):
     return HttpResponse(status=204)
 
 
-def authorised(header: str, secret: str) -> bool:
+def _authorised(header: str, secret: str) -> bool:
     """Basic auth with any user name and the drain's secret as password, compared in constant time."""
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
@@ -90,12 +91,12 @@ def authorised(header: str, secret: str) -> bool:
     return hmac.compare_digest(password, secret.encode())
 
 
-def content_length(request) -> int:
+def _content_length(request) -> int:
     value = request.META.get("CONTENT_LENGTH") or "0"
     return int(value) if value.isdigit() and len(value) < 12 else 0
 
 
-class Receiver:
+class _Receiver:
     """What one web process remembers between batches: Frame-Ids it has seen, and the throttle."""
 
     def __init__(
@@ -104,13 +105,13 @@ class Receiver:
         clock: Callable[[], float] = time.time,
         send: Callable[..., None] | None = None,
     ):
-        """shared: the store the throttle counts in (the Django cache); send: what sends an event (send_event)."""
+        """shared: the store the throttle counts in (the Django cache); send: what sends an event (_send_event)."""
         self.recent_frames: OrderedDict[str, None] = OrderedDict()
         self.shared = CacheStore(cache, prefix="heroku-drain:") if shared is None else shared
         self.local = MemoryStore(clock)
         self.cache_paused_until = 0.0
         self.throttle = Throttle(self, clock)
-        self.send = send or send_event
+        self.send = send or _send_event
 
     # The throttle's store: the shared cache, or this process's counters while the cache is failing.
     def increment(self, key: str, amount: int, ttl: int) -> int:
@@ -122,11 +123,11 @@ class Receiver:
                 return call(self.shared)
             except Exception:
                 logger.warning("Heroku log drain: the cache failed; counting in this process", exc_info=True)
-                self.cache_paused_until = time.monotonic() + CACHE_PAUSE_SECONDS
+                self.cache_paused_until = time.monotonic() + _CACHE_PAUSE_SECONDS
         return call(self.local)
 
     def first_time(self, drain_token: str, frame_id: str) -> bool:
-        if not FRAME_ID.fullmatch(frame_id) or not FRAME_ID.fullmatch(drain_token or "-"):
+        if not _FRAME_ID.fullmatch(frame_id) or not _FRAME_ID.fullmatch(drain_token or "-"):
             return True
         key = f"frame:{drain_token}:{frame_id}"
         if key in self.recent_frames:
@@ -134,10 +135,10 @@ class Receiver:
         self.recent_frames[key] = None
         if len(self.recent_frames) > 1000:
             self.recent_frames.popitem(last=False)
-        return self.shared_or_local(lambda store: store.add(key, FRAME_ID_SECONDS))
+        return self.shared_or_local(lambda store: store.add(key, _FRAME_ID_SECONDS))
 
     def handle(self, body: bytes, message_count: str, config: SentryConfig) -> None:
-        batch = logplex.parse(body)
+        batch = frames.parse(body)
         if batch.skipped:
             logger.warning(
                 "Heroku log drain: skipped %d unreadable part(s) of a batch; read %d of %s lines",
@@ -151,11 +152,11 @@ class Receiver:
             memory_percent=config.drain_memory_percent,
             connections_percent=config.drain_connections_percent,
         )
-        # One group per issue and dyno (platform_events.fingerprint, routes.UNROUTED): never per path, method or
+        # One group per issue and dyno (events.fingerprint, routes.UNROUTED): never per path, method or
         # host, which anyone can choose by sending a request, so a storm of them costs a few events per code.
         for error in found:
             route = url_route(error.path) if error.source == "router" else ""
-            key = throttle_key(error, route)
+            key = _throttle_key(error, route)
             first, _, count = groups.get(key, (error, route, 0))
             groups[key] = (first, route, count + 1)
         for key, (error, route, count) in groups.items():
@@ -169,13 +170,13 @@ class Receiver:
                 self.send(error, route, carried, held_back=carried)
 
 
-def throttle_key(error: PlatformError, route: str) -> str:
+def _throttle_key(error: PlatformError, route: str) -> str:
     """One key per issue and dyno, short and safe for any cache backend."""
-    issue = "\0".join([*platform_events.fingerprint(error, route), error.dyno])
+    issue = "\0".join([*events.fingerprint(error, route), error.dyno])
     return hashlib.sha256(issue.encode("utf-8", "replace")).hexdigest()[:32]
 
 
-def send_event(error: PlatformError, route: str, count: int, *, held_back: int) -> None:
+def _send_event(error: PlatformError, route: str, count: int, *, held_back: int) -> None:
     """One event, through the app's own SDK, tagged with the dyno the line is about.
 
     A fresh isolation scope: the drain request's own tags (its request_id)
@@ -184,11 +185,11 @@ def send_event(error: PlatformError, route: str, count: int, *, held_back: int) 
     """
     receiver = current().dyno
     with use_isolation_scope(Scope(ty=ScopeType.ISOLATION)), use_scope(Scope(ty=ScopeType.CURRENT)) as scope:
-        for name, value in platform_events.tags(error).items():
+        for name, value in events.tags(error).items():
             scope.set_tag(name, value)
         context = {name: value for name, value in heroku_context(receiver).items() if name != "dyno_id"}
         scope.set_context("heroku", {**context, "received_by": receiver.name})
-        sentry_sdk.capture_event(platform_events.event(error, route=route, count=count, held_back=held_back))
+        sentry_sdk.capture_event(events.event(error, route=route, count=count, held_back=held_back))
 
 
-RECEIVER = Receiver()
+_RECEIVER = _Receiver()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentry_heroku.logplex import FRAME_START, LogLine, parse
+from sentry_heroku.drain.frames import _FRAME_START, LogLine, parse
 from tests.support import logplex_lines as lines
 
 R14 = lines.frame("heroku", "worker.1", lines.R14)
@@ -66,7 +66,7 @@ def test_a_message_with_invalid_utf8_is_kept_with_replacement_characters():
 
 
 # Bytes that cannot themselves pass for a frame start: what "junk between frames" means.
-junk = st.binary(max_size=60).filter(lambda data: not FRAME_START.search(data))
+junk = st.binary(max_size=60).filter(lambda data: not _FRAME_START.search(data))
 valid_lines = st.lists(
     st.tuples(
         st.sampled_from(["heroku", "app"]),
@@ -90,7 +90,8 @@ def test_any_bytes_parse_without_raising(body):
 def test_junk_between_frames_never_costs_a_valid_frame(entries, junks):
     body = junks[0] + b"".join(lines.frame(*entry) + junks[index + 1] for index, entry in enumerate(entries))
     kept = [(line.app, line.process, line.message) for line in parse(body).lines]
-    expected = [(app, process, message.rstrip("\r\n")) for app, process, message in entries]
+    # A message starting "- " reads as RFC 5424's empty structured data and that message: the reader drops the "- ".
+    expected = [(app, process, message.removeprefix("- ").rstrip("\r\n")) for app, process, message in entries]
     assert all(entry in kept for entry in expected)
 
 

@@ -34,7 +34,7 @@ class Store(Protocol):
 
 
 @dataclass(slots=True)
-class Held:
+class _Held:
     until: float  # when the full window is over at the latest
     limit: int
     seconds: int
@@ -46,7 +46,7 @@ class Throttle:
     def __init__(self, store: Store, clock: Callable[[], float] = time.time):
         self.store = store
         self.clock = clock
-        self.held: dict[str, Held] = {}
+        self.held: dict[str, _Held] = {}
         # Held back lines are counted once: no two threads read and replace an issue's entry at once.
         self.lock = threading.Lock()
 
@@ -62,7 +62,7 @@ class Throttle:
             return None
         carried = held.count if held is not None else 0
         if self.store.increment(key, 1, ttl=seconds) > limit:
-            self.held[key] = Held(now + seconds, limit, seconds, sample, carried + count)
+            self.held[key] = _Held(now + seconds, limit, seconds, sample, carried + count)
             return None
         self.held.pop(key, None)
         return carried + count

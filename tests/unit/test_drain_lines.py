@@ -2,8 +2,8 @@
 
 import pytest
 
-from sentry_heroku.logplex import LogLine
-from sentry_heroku.platform_errors import CODES, classify
+from sentry_heroku.drain.frames import LogLine
+from sentry_heroku.drain.lines import CODES, classify
 from tests.support import logplex_lines as lines
 
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
-from sentry_heroku.throttle import CacheStore, MemoryStore, Throttle
+from sentry_heroku.drain.throttle import CacheStore, MemoryStore, Throttle
 
 
 class Clock:

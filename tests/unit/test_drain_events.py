@@ -4,10 +4,10 @@ import re
 
 import pytest
 
+from sentry_heroku.drain.events import event, tags
+from sentry_heroku.drain.frames import LogLine
+from sentry_heroku.drain.lines import classify
 from sentry_heroku.limits import clean, tag_value
-from sentry_heroku.logplex import LogLine
-from sentry_heroku.platform_errors import classify
-from sentry_heroku.platform_events import event, tags
 from sentry_heroku.routes import UNROUTED, url_route
 from tests.support import logplex_lines as lines
 

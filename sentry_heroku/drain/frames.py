@@ -20,20 +20,20 @@ import re
 from dataclasses import dataclass
 
 # Logplex caps a message at 10 KB; seven digits is far more than any real frame needs.
-MAX_LENGTH_DIGITS = 7
+_MAX_LENGTH_DIGITS = 7
 # Where a frame may start: a length, a space, a syslog priority and the year ("74 <190>1 2026-"), as
-# read_header() requires them. Searched for in C, this skips junk without a Python call per candidate.
-FRAME_START = re.compile(rb"(\d{1,%d}) <\d{1,3}>\d{1,2} \d{4}-" % MAX_LENGTH_DIGITS)
+# _read_header() requires them. Searched for in C, this skips junk without a Python call per candidate.
+_FRAME_START = re.compile(rb"(\d{1,%d}) <\d{1,3}>\d{1,2} \d{4}-" % _MAX_LENGTH_DIGITS)
 # "<0>1 2026-11-26T14:02:03Z h a p -": no frame is shorter.
-MIN_FRAME_BYTES = 32
+_MIN_FRAME_BYTES = 32
 # A header (PRI, timestamp, host, app, procid, msgid) is well under this on any real line.
-MAX_HEADER_BYTES = 512
-HEADER = re.compile(rb"<\d{1,3}>\d{1,2}")
+_MAX_HEADER_BYTES = 512
+_HEADER = re.compile(rb"<\d{1,3}>\d{1,2}")
 # What follows a frame that ends where its length says: the end of the body or the next frame. The
 # whitespace before it is bounded: every candidate length asks this, and an unbounded run would be rescanned.
-MAX_GAP_BYTES = 64
-BOUNDARY = re.compile(rb"[ \t\r\n]{0,%d}(?:\d{1,%d} <\d{1,3}>\d|\Z)" % (MAX_GAP_BYTES, MAX_LENGTH_DIGITS))
-WHITESPACE = b" \r\n\t"
+_MAX_GAP_BYTES = 64
+_BOUNDARY = re.compile(rb"[ \t\r\n]{0,%d}(?:\d{1,%d} <\d{1,3}>\d|\Z)" % (_MAX_GAP_BYTES, _MAX_LENGTH_DIGITS))
+_WHITESPACE = b" \r\n\t"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +54,13 @@ def parse(body: bytes) -> Batch:
     lines: list[LogLine] = []
     skipped = 0
     position, end = 0, len(body)
-    newline = NextNewline(body)
+    newline = _NextNewline(body)
     resynchronised = False  # a stray digit right after skipped junk is part of the same junk
     while position < end:
-        if body[position] in WHITESPACE:
+        if body[position] in _WHITESPACE:
             position += 1
             continue
-        frame_end, line, stray = read_frame(body, position, newline)
+        frame_end, line, stray = _read_frame(body, position, newline)
         if line is not None:
             lines.append(line)
             skipped += stray and not resynchronised
@@ -69,11 +69,11 @@ def parse(body: bytes) -> Batch:
             continue
         skipped += 1
         resynchronised = True
-        position = resynchronise(body, position + 1, newline)
+        position = _resynchronise(body, position + 1, newline)
     return Batch(lines, skipped)
 
 
-class NextNewline:
+class _NextNewline:
     """Where the next newline at or after a position is, each stretch of the body searched once.
 
     Every candidate frame asks whether a newline falls inside it. Asked of
@@ -96,18 +96,18 @@ class NextNewline:
         return self.found
 
 
-def resynchronise(body: bytes, position: int, newline: NextNewline) -> int:
+def _resynchronise(body: bytes, position: int, newline: _NextNewline) -> int:
     """The next place a readable frame starts, or the end of the body."""
     # Candidates may overlap ("12 <13>" + "97 <172>1 …"): search again after each miss's length. Not from
-    # inside it: a start within the digits is one of the readings read_frame already tried.
-    while match := FRAME_START.search(body, position):
-        if read_frame(body, match.start(), newline)[1] is not None:
+    # inside it: a start within the digits is one of the readings _read_frame already tried.
+    while match := _FRAME_START.search(body, position):
+        if _read_frame(body, match.start(), newline)[1] is not None:
             return match.start()
         position = match.end(1)
     return len(body)
 
 
-def read_frame(body: bytes, position: int, newline: NextNewline) -> tuple[int, LogLine | None, bool]:
+def _read_frame(body: bytes, position: int, newline: _NextNewline) -> tuple[int, LogLine | None, bool]:
     """(end, line, stray) for the frame at position; line is None when there is none.
 
     A frame holds one line: Logplex splits a dyno's output at newlines and ends
@@ -117,55 +117,55 @@ def read_frame(body: bytes, position: int, newline: NextNewline) -> tuple[int, L
     failing that, the longest, as a frame followed by junk is still a frame.
     stray says digits were dropped.
     """
-    space = body.find(b" ", position, position + MAX_LENGTH_DIGITS + 1)
+    space = body.find(b" ", position, position + _MAX_LENGTH_DIGITS + 1)
     digits = body[position:space] if space > position else b""
     if not digits.isdigit():
         return position, None, False
-    best: tuple[int, Header | None, bool] = (position, None, False)
+    best: tuple[int, _Header | None, bool] = (position, None, False)
     for start in range(len(digits)):
         length = int(digits[start:])
         frame_end = space + 1 + length
-        if length < MIN_FRAME_BYTES or frame_end > len(body):
+        if length < _MIN_FRAME_BYTES or frame_end > len(body):
             continue
         if newline(space + 1) < frame_end - 1:  # a frame holds one line, its newline last
             continue
-        header = read_header(body, space + 1, frame_end)
+        header = _read_header(body, space + 1, frame_end)
         if header is None:
             continue
-        if BOUNDARY.match(body, frame_end):
-            return frame_end, log_line(body, header, frame_end), start > 0
+        if _BOUNDARY.match(body, frame_end):
+            return frame_end, _log_line(body, header, frame_end), start > 0
         if best[1] is None:
             best = (frame_end, header, start > 0)
     frame_end, header, stray = best
-    return frame_end, log_line(body, header, frame_end) if header is not None else None, stray
+    return frame_end, _log_line(body, header, frame_end) if header is not None else None, stray
 
 
 @dataclass(frozen=True, slots=True)
-class Header:
+class _Header:
     timestamp: bytes
     app: bytes
     process: bytes
     message_start: int
 
 
-def read_header(body: bytes, start: int, end: int) -> Header | None:
+def _read_header(body: bytes, start: int, end: int) -> _Header | None:
     """The header of the frame body[start:end]: PRI and version, timestamp, host, app, procid and msgid.
 
     Only its first bytes are looked at, so a length that spans the whole
     body costs no more than a real one.
     """
-    head = body[start : min(end, start + MAX_HEADER_BYTES)]
+    head = body[start : min(end, start + _MAX_HEADER_BYTES)]
     fields = head.split(b" ", 6)
-    if len(fields) < 6 or (len(fields) == 6 and len(head) < end - start) or not HEADER.fullmatch(fields[0]):
+    if len(fields) < 6 or (len(fields) == 6 and len(head) < end - start) or not _HEADER.fullmatch(fields[0]):
         return None
     timestamp, app, process = fields[1], fields[3], fields[4]
     # RFC 3339, as Logplex writes it: "2026-11-26T14:02:03.123456+00:00".
     if not (timestamp[4:5] == b"-" and timestamp[10:11] == b"T" and timestamp[:4].isdigit() and app and process):
         return None
-    return Header(timestamp, app, process, min(end, start + sum(map(len, fields[:6])) + 6))
+    return _Header(timestamp, app, process, min(end, start + sum(map(len, fields[:6])) + 6))
 
 
-def log_line(body: bytes, header: Header, end: int) -> LogLine:
+def _log_line(body: bytes, header: _Header, end: int) -> LogLine:
     message = body[header.message_start : end]
     # Some senders add RFC 5424's empty structured data ("- -" before the message).
     if message.startswith(b"- "):

@@ -1,0 +1,12 @@
+"""Heroku's HTTPS log drain, POST /heroku/logs/: the platform's own errors as Sentry events about their dyno.
+
+Where things are:
+
+- view.py: the view Logplex posts to (its answers, the Frame-Id dedupe) and the receiver that groups and sends;
+- frames.py: a POST body read into log lines (Logplex's octet-counted RFC 5424 frames);
+- lines.py: what a line means: the CODES table and classify(), a line into a PlatformError;
+- events.py: what Sentry gets for a PlatformError: its tags, fingerprint and event;
+- throttle.py: at most a few events per issue and dyno a window, every line still counted.
+
+docs/heroku-errors.md says what is reported, and why.
+"""
