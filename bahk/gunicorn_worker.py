@@ -60,10 +60,14 @@ def max_body_bytes() -> int:
     from django.conf import global_settings, settings
 
     limits = [settings.DATA_UPLOAD_MAX_MEMORY_SIZE or global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE]
-    # A fork may delete sentry_heroku/ (README, "Remove Sentry from a fork"), the drain with it.
-    with contextlib.suppress(ImportError):
-        from sentry_heroku.drain import MAX_BODY_BYTES
-
+    # A fork may delete sentry_heroku/ (README, "Remove Sentry from a fork"), the drain with it; any
+    # other ImportError is a broken import and must not pass silently.
+    try:
+        from sentry_heroku.drain.view import MAX_BODY_BYTES
+    except ModuleNotFoundError as missing:
+        if missing.name != "sentry_heroku":
+            raise
+    else:
         limits.append(MAX_BODY_BYTES)
     return max(limits)
 

@@ -42,7 +42,7 @@ from .throttle import CacheStore, MemoryStore, Store, Throttle
 logger = logging.getLogger(__package__)
 
 # Logplex sends about 100 KB a batch; ten times that is not a drain.
-_MAX_BODY_BYTES = 1_000_000
+MAX_BODY_BYTES = 1_000_000
 # Logplex retries a batch within minutes; an hour covers it with room to spare.
 _FRAME_ID_SECONDS = 3600
 _FRAME_ID = re.compile(r"[0-9A-Za-z._-]{1,100}")
@@ -61,10 +61,10 @@ def heroku_logs(request):
         response = HttpResponse(status=401)
         response["WWW-Authenticate"] = 'Basic realm="heroku-drain"'
         return response
-    if _content_length(request) > _MAX_BODY_BYTES:
+    if _content_length(request) > MAX_BODY_BYTES:
         return HttpResponse(status=413)
-    body = request.read(_MAX_BODY_BYTES + 1)
-    if len(body) > _MAX_BODY_BYTES:
+    body = request.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
         return HttpResponse(status=413)
     if setup.enabled and _RECEIVER.first_time(
         request.headers.get("Logplex-Drain-Token", ""), request.headers.get("Logplex-Frame-Id", "")

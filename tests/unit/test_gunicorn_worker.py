@@ -6,6 +6,7 @@ from pathlib import Path
 
 import gunicorn
 import pytest
+from django.test import override_settings
 from gunicorn.config import Config
 from gunicorn.http.body import ChunkedReader, LengthReader
 from gunicorn.http.parser import RequestParser
@@ -13,6 +14,7 @@ from gunicorn.http.unreader import IterUnreader
 from gunicorn.workers import gthread
 
 from bahk.gunicorn_worker import BufferingThreadWorker, _Incomplete, _Received, max_body_bytes
+from sentry_heroku.drain.view import MAX_BODY_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ("127.0.0.1", 40000)
@@ -98,3 +100,6 @@ def test_an_expect_100_continue_is_seen_on_the_parsed_head():
 
 def test_the_body_limit_is_the_larger_of_django_and_the_drain():
     assert max_body_bytes() == 2_621_440
+    # Below the drain's own limit, the drain's decides: a batch Logplex may send is never refused as too large.
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
+        assert max_body_bytes() == MAX_BODY_BYTES
