@@ -212,6 +212,13 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
 }
 
+# Heroku Scheduler's jobs, written as its dashboard shows them (Heroku has no API to read them): each
+# run on a scheduler.N dyno checks in to a Sentry Crons monitor, and Sentry says when one is missed.
+# Shape and margins: docs/crons.md. A job run but not listed here still reports its runs.
+SENTRY_HEROKU_SCHEDULED_JOBS = [
+    {"command": "python manage.py clearsessions", "schedule": "daily at 03:00", "max_runtime": 10},
+]
+
 # Reads and checks every SENTRY_* variable even when Sentry stays off, so a
 # bad value fails the release phase instead of a dyno later.
 sentry_heroku.init(_environ, static_url=STATIC_URL)
