@@ -12,6 +12,11 @@ Where things are (docs/crons.md has the why):
 apps.py calls start() once per process; sentry_check lists monitors().
 """
 
+import os
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -28,9 +33,24 @@ def scheduled_jobs() -> dict[str, ScheduledJob]:
 
 def monitor_lines() -> list[str]:
     """sentry_check's lines: every monitor this app upserts, with its schedule and margins, and undeclared jobs."""
+    from ._liveness import MONITOR_CONFIG, monitor_slug
     from ._report import monitor_lines as lines
 
-    return lines(scheduled_jobs(), [])
+    others = []
+    setup = current()
+    if setup.config.liveness_seconds:
+        others += [(monitor_slug(kind), "liveness", MONITOR_CONFIG) for kind in _long_running_types()]
+    return lines(scheduled_jobs(), others)
+
+
+def _long_running_types() -> list[str]:
+    """The Procfile's process types that run all day (Heroku starts each dyno in the app's root, beside it)."""
+    try:
+        lines = Path("Procfile").read_text().splitlines()
+    except OSError:
+        return ["web", "worker"]
+    found = (line.split(":", 1)[0].strip() for line in lines if ":" in line and not line.lstrip().startswith("#"))
+    return [kind for kind in found if kind and kind not in ONE_OFF_TYPES]
 
 
 def start() -> None:
@@ -47,3 +67,23 @@ def start() -> None:
         from ._scheduled import watch_management_commands
 
         watch_management_commands(jobs)
+    elif setup.config.liveness_seconds and setup.dyno.on_heroku and setup.dyno.process_type not in ONE_OFF_TYPES:
+        _watch_liveness(setup)
+
+
+# One-off dynos come and go by design: their absence is no outage.
+ONE_OFF_TYPES = frozenset({"run", "release", "scheduler"})
+
+
+def _watch_liveness(setup) -> None:
+    from ._liveness import IntervalClaim, WebLiveness, monitor_slug, probe_host
+
+    process_type = setup.dyno.process_type
+    claim = IntervalClaim(setup.config.environment, process_type, setup.config.liveness_seconds)
+    slug = monitor_slug(process_type)
+    if os.path.basename(sys.argv[0]) == "gunicorn":
+        WebLiveness(claim, slug, port=setup.config.web_port, host=probe_host(settings.ALLOWED_HOSTS)).watch()
+    if find_spec("celery"):
+        from ._celery_liveness import watch_worker_and_beat
+
+        watch_worker_and_beat(claim, slug)
