@@ -11,6 +11,7 @@ import os
 from importlib.util import find_spec
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.checks.security.base import (
     SECRET_KEY_INSECURE_PREFIX,
     SECRET_KEY_MIN_LENGTH,
@@ -166,6 +167,15 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# The `beat` process type's schedule (Procfile; scale it to exactly one dyno: two would run every task
+# twice). Each entry checks in to a Sentry Crons monitor named after it (sentry_heroku/crons/,
+# docs/crons.md); Scheduler or beat: the README's "Scheduled jobs".
+CELERY_BEAT_SCHEDULE = {
+    "hub-report-public-participants": {
+        "task": "hub.tasks.report_public_participants",
+        "schedule": crontab(minute="*/10"),
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

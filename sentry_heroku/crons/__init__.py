@@ -20,7 +20,6 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from ..setup import current
 from ._jobs import SETTING, ScheduledJob, declared_jobs
 
 __all__ = ["ScheduledJob", "monitor_lines", "scheduled_jobs", "start"]
@@ -33,6 +32,7 @@ def scheduled_jobs() -> dict[str, ScheduledJob]:
 
 def monitor_lines() -> list[str]:
     """sentry_check's lines: every monitor this app upserts, with its schedule and margins, and undeclared jobs."""
+    from ..setup import current
     from ._liveness import MONITOR_CONFIG, monitor_slug
     from ._report import monitor_lines as lines
 
@@ -40,7 +40,16 @@ def monitor_lines() -> list[str]:
     setup = current()
     if setup.config.liveness_seconds:
         others += [(monitor_slug(kind), "liveness", MONITOR_CONFIG) for kind in _long_running_types()]
+    others += _beat_monitors()
     return lines(scheduled_jobs(), others)
+
+
+def _beat_monitors() -> list[tuple[str, str, dict]]:
+    if not find_spec("celery") or not getattr(settings, "CELERY_BEAT_SCHEDULE", None):
+        return []
+    from ._beat import beat_monitor_configs
+
+    return [(name, "celery beat", config) for name, config in beat_monitor_configs().items()]
 
 
 def _long_running_types() -> list[str]:
@@ -56,6 +65,8 @@ def _long_running_types() -> list[str]:
 def start() -> None:
     """What this process sends to Sentry Crons, decided by its dyno (apps.py calls it once)."""
     # Read on every dyno, so a bad declaration fails the release phase, not a job at night.
+    from ..setup import current
+
     jobs = scheduled_jobs()
     try:
         setup = current()

@@ -1,4 +1,4 @@
-"""The project's settings plus one more declared Scheduler job, for tests/integration/test_crons_scheduler.py.
+"""The project's settings plus a declared Scheduler job and beat entries, for tests/integration/test_crons_*.py.
 
 A job that sleeps until it is killed: nothing in bahk/settings.py runs that long.
 """
@@ -13,3 +13,9 @@ SENTRY_HEROKU_SCHEDULED_JOBS = [
         "max_runtime": 7,
     },
 ]
+
+# Beat entries due every minute, Sentry Crons' shortest schedule: one that succeeds, one that fails.
+CELERY_BEAT_SCHEDULE = {
+    "every-minute-report": {"task": "hub.tasks.report_public_participants", "schedule": crontab()},  # noqa: F405
+    "every-minute-failure": {"task": "sentry_heroku.tasks.fail_for_sentry_debug", "schedule": crontab()},  # noqa: F405
+}
