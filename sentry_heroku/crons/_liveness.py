@@ -86,7 +86,8 @@ def start_heartbeat(seconds: int, beat: Callable[[], None]) -> None:
                 beat()
             except Exception:
                 logger.warning("sentry_heroku: a liveness check-in failed", exc_info=True)
-            time.sleep(seconds * random.uniform(0.9, 1.1))  # noqa: S311
+            # Never sooner than an interval: at most one round trip to Redis per process per interval.
+            time.sleep(seconds * random.uniform(1.0, 1.2))  # noqa: S311
 
     threading.Thread(target=run, name="sentry-heroku-liveness", daemon=True).start()
 

@@ -74,3 +74,25 @@ def test_job_on_a_one_off_dyno_sends_no_check_in(sentry_sink):
     assert result.returncode == 0, result.stderr
     settle(1)
     assert sentry_sink.checkins() == []
+
+
+def test_job_that_raises_sends_error_on_the_trace_of_its_error_event(sentry_sink):
+    command = ["python", "manage.py", "shell", "--command", "raise RuntimeError('the nightly job broke')"]
+    result = run_command(command, scheduler_env(sentry_sink))
+    assert result.returncode == 1
+
+    event = sentry_sink.wait_for(lambda sink: sink.events() and sink.events()[0], what="the job's error")
+    check_ins = sentry_sink.wait_for(lambda sink: len(sink.checkins()) >= 2 and sink.checkins())
+    assert statuses(check_ins) == ["in_progress", "error"]
+    trace_id = event["contexts"]["trace"]["trace_id"]
+    assert {check_in["contexts"]["trace"]["trace_id"] for check_in in check_ins} == {trace_id}
+
+
+def test_job_stopped_with_sigterm_sends_error(sentry_sink, tmp_path):
+    command = "python manage.py shell --command 'import time; time.sleep(600)'"
+    with Process(command, scheduler_env(sentry_sink), tmp_path / "job.log") as job:
+        sentry_sink.wait_for(lambda sink: sink.checkins("shell-command"), what="the in_progress check-in")
+        job.signal(signal.SIGTERM)  # heroku ps:stop
+        assert job.wait(10) == 128 + signal.SIGTERM
+    check_ins = sentry_sink.wait_for(lambda sink: len(sink.checkins()) >= 2 and sink.checkins())
+    assert statuses(check_ins) == ["in_progress", "error"]
