@@ -16,7 +16,7 @@ CLAIMING_PROCESSES = 2 * 2 + 1
 
 @pytest.fixture
 def dyno_values():
-    return {"SENTRY_LIVENESS_SECONDS": str(INTERVAL)}
+    return {"SENTRY_LIVENESS_SECONDS": str(INTERVAL), "SENTRY_TRACES_SAMPLE_RATE": "1"}
 
 
 def moments(check_ins) -> list[float]:
@@ -61,6 +61,8 @@ def test_each_process_type_checks_in_once_an_interval_until_its_dynos_are_gone(
         assert sets <= CLAIMING_PROCESSES * (window / INTERVAL + 1), calls
         print(f"liveness: Redis commands in {window:.1f} s, {CLAIMING_PROCESSES} processes, {INTERVAL} s: {calls}")
         assert sentry_sink.checkins("heroku-beat") == []  # no beat dyno runs
+        # Every request and task is traced here, but not the heartbeats: they would be a transaction a minute.
+        assert not [t for t in sentry_sink.transactions() if "liveness" in t["transaction"]]
 
         worker.stop()
         time.sleep(2 * INTERVAL)  # a heartbeat task already queued may still have run
