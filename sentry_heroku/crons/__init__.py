@@ -7,9 +7,10 @@ Where things are (docs/crons.md has the why):
 - _scheduled.py the check-ins of the management command a scheduler.N dyno runs
 - _report.py    sentry_check's list of monitors, and the undeclared jobs scheduler dynos ran
 - _beat.py      margins for the check-ins of the SDK's Celery beat integration
-- _liveness.py  one heroku-<process type> check-in a minute while dynos of that type serve
+- _liveness.py  one heroku-<process type> check-in a minute while dynos of that type work; web's proof
+- _celery_liveness.py  the worker's proof (a heartbeat task) and beat's
 
-apps.py calls start() once per process; sentry_check lists monitors().
+apps.py calls start() once per process; sentry_check prints monitor_lines().
 """
 
 import os
@@ -23,6 +24,9 @@ from django.core.exceptions import ImproperlyConfigured
 from ._jobs import SETTING, ScheduledJob, declared_jobs
 
 __all__ = ["ScheduledJob", "monitor_lines", "scheduled_jobs", "start"]
+
+# One-off dynos come and go by design: their absence is no outage.
+ONE_OFF_TYPES = frozenset({"run", "release", "scheduler"})
 
 
 def scheduled_jobs() -> dict[str, ScheduledJob]:
@@ -53,20 +57,24 @@ def _beat_monitors() -> list[tuple[str, str, dict]]:
 
 
 def _long_running_types() -> list[str]:
-    """The Procfile's process types that run all day (Heroku starts each dyno in the app's root, beside it)."""
+    """The Procfile's process types that run gunicorn or Celery (Heroku starts each dyno in the app's root)."""
     try:
         lines = Path("Procfile").read_text().splitlines()
     except OSError:
         return ["web", "worker"]
-    found = (line.split(":", 1)[0].strip() for line in lines if ":" in line and not line.lstrip().startswith("#"))
-    return [kind for kind in found if kind and kind not in ONE_OFF_TYPES]
+    entries = (line.split(":", 1) for line in lines if ":" in line and not line.lstrip().startswith("#"))
+    return [
+        kind.strip()
+        for kind, command in entries
+        if kind.strip() not in ONE_OFF_TYPES and ("gunicorn" in command or "celery" in command)
+    ]
 
 
 def start() -> None:
     """What this process sends to Sentry Crons, decided by its dyno (apps.py calls it once)."""
-    # Read on every dyno, so a bad declaration fails the release phase, not a job at night.
     from ..setup import current
 
+    # Read on every dyno, so a bad declaration fails the release phase, not a job at night.
     jobs = scheduled_jobs()
     try:
         setup = current()
@@ -80,10 +88,6 @@ def start() -> None:
         watch_management_commands(jobs)
     elif setup.config.liveness_seconds and setup.dyno.on_heroku and setup.dyno.process_type not in ONE_OFF_TYPES:
         _watch_liveness(setup)
-
-
-# One-off dynos come and go by design: their absence is no outage.
-ONE_OFF_TYPES = frozenset({"run", "release", "scheduler"})
 
 
 def _watch_liveness(setup) -> None:

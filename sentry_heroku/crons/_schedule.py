@@ -15,7 +15,7 @@ def crontab(schedule: str, *, where: str) -> str:
     """The crontab for a Scheduler frequency ("hourly at :30" gives "30 * * * *"); where names the setting."""
     text = " ".join(str(schedule).lower().split())
     if _EVERY_10_MINUTES.fullmatch(text):
-        # The dashboard's "Every 10 minutes" runs at :00, :10, :20 and so on.
+        # Due at :00, :10, :20 and so on, as the dashboard's "Next due" shows for "Every 10 minutes".
         return "*/10 * * * *"
     if match := _HOURLY.fullmatch(text):
         return f"{_bounded(match['minute'], 59, where)} * * * *"

@@ -58,9 +58,9 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob]):
         result = run()
         status = MonitorStatus.OK
         return result
-    except SystemExit as exit:
+    except SystemExit as stopped:
         # A CommandError leaves run_from_argv as sys.exit(its return code).
-        status = MonitorStatus.OK if exit.code in (None, 0) else MonitorStatus.ERROR
+        status = MonitorStatus.OK if stopped.code in (None, 0) else MonitorStatus.ERROR
         raise
     finally:
         capture_checkin(
