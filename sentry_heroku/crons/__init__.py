@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ._jobs import SETTING, ScheduledJob, declared_jobs
 
-__all__ = ["ScheduledJob", "monitor_lines", "scheduled_jobs", "start"]
+__all__ = ["ScheduledJob", "monitor_lines", "scheduled_jobs", "sends_liveness", "start"]
 
 # One-off dynos come and go by design: their absence is no outage.
 ONE_OFF_TYPES = frozenset({"run", "release", "scheduler"})
@@ -86,8 +86,13 @@ def start() -> None:
         from ._scheduled import watch_management_commands
 
         watch_management_commands(jobs)
-    elif setup.config.liveness_seconds and setup.dyno.on_heroku and setup.dyno.process_type not in ONE_OFF_TYPES:
+    elif sends_liveness(setup.dyno, setup.config):
         _watch_liveness(setup)
+
+
+def sends_liveness(dyno, config) -> bool:
+    """On a Heroku dyno of a long-running type, unless switched off (SENTRY_LIVENESS_SECONDS=0, a review app)."""
+    return bool(config.liveness_seconds) and dyno.on_heroku and dyno.process_type not in ONE_OFF_TYPES
 
 
 def _watch_liveness(setup) -> None:

@@ -3,7 +3,9 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from sentry_heroku.crons import sends_liveness
 from sentry_heroku.crons._liveness import IntervalClaim, WebLiveness, probe_host
+from sentry_heroku.dyno import read_dyno
 from tests.support.servers import free_port
 
 
@@ -54,3 +56,24 @@ def test_web_process_vouches_for_itself_only_while_it_answers():
     assert web.serves() is False  # no request this interval, and nothing answers its probe
     web.answered()
     assert web.serves() is True
+
+
+@pytest.mark.parametrize(
+    ("environ", "sends"),
+    [
+        ({"DYNO": "web.1"}, True),
+        ({"DYNO": "worker.3"}, True),
+        ({"DYNO": "beat.1"}, True),
+        ({"DYNO": "web-12a34b56d-e78f9"}, True),  # Fir
+        ({"DYNO": "run.1234"}, False),
+        ({"DYNO": "release.9768"}, False),
+        ({"DYNO": "scheduler.4242"}, False),
+        ({"DYNO": "web.1", "HEROKU_PR_NUMBER": "17"}, False),
+        ({"DYNO": "web.1", "SENTRY_LIVENESS_SECONDS": "0"}, False),
+        ({"DYNO": "web.1", "LOCAL_DYNO": "1"}, False),  # bin/dev
+        ({"DYNO": "web.1", "CI": "true"}, False),  # Heroku CI
+        ({}, False),
+    ],
+)
+def test_liveness_only_from_long_running_dynos(sentry_config, environ, sends):
+    assert sends_liveness(read_dyno(environ), sentry_config(**environ)) is sends
