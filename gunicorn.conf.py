@@ -21,8 +21,11 @@ bind = [f"[::]:{env.number(os.environ, 'PORT', 5000, minimum=1, maximum=65535, i
 workers = env.number(os.environ, "WEB_CONCURRENCY", 2, minimum=1, maximum=64, integer=True)
 
 # Threads let a worker overlap its database and Redis waits; 4 per worker
-# keeps memory flat and the GIL uncontended on a shared-CPU dyno.
-worker_class = "gthread"
+# keeps memory flat and the GIL uncontended on a shared-CPU dyno. The router
+# streams request bodies to the dyno as clients send them, so the worker is
+# gthread with its event loop reading each request whole before a thread
+# gets it: a slow client costs a socket, never a thread (bahk/gunicorn_worker.py).
+worker_class = "bahk.gunicorn_worker.BufferingThreadWorker"
 threads = env.number(os.environ, "GUNICORN_THREADS", 4, minimum=1, maximum=64, integer=True)
 
 # With the gthread worker this is not a request timeout: it is how long the

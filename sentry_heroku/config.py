@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ImproperlyConfigured
 from sentry_sdk.utils import BadDsn, Dsn
 
-from . import env
+from . import env, limits
 from .dyno import Dyno
 from .release import environment_name, release_name
 
@@ -84,14 +84,18 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
     dsn = env.text(environ, "SENTRY_DSN")
     if dsn:
         check_dsn(dsn)
-    environment = environment_name(environ, on_heroku=dyno.on_heroku)
+    environment = environment_name(environ, dyno)
+    check_name(environ, ("SENTRY_ENVIRONMENT", "ENVIRONMENT"), environment, limits.environment_problem)
+    release = release_name(environ)
+    if release:  # none at all is allowed: events then carry no release
+        check_name(environ, ("SENTRY_RELEASE",), release, limits.release_problem)
     traces_default = DEFAULT_TRACES_SAMPLE_RATES.get(environment, PRODUCTION_TRACES_SAMPLE_RATE)
     return SentryConfig(
         dsn=dsn,
         force_disable=env.flag(environ, "SENTRY_FORCE_DISABLE"),
         spotlight=spotlight(environ),
         environment=environment,
-        release=release_name(environ),
+        release=release,
         sample_rate=rate(environ, "SENTRY_SAMPLE_RATE", 1.0),
         traces_sample_rate=rate(environ, "SENTRY_TRACES_SAMPLE_RATE", traces_default),
         profiles_sample_rate=rate(environ, "SENTRY_PROFILES_SAMPLE_RATE", 0.0),
@@ -141,6 +145,16 @@ def check_dsn(dsn: str) -> None:
             "SENTRY_DSN must look like https://PUBLIC_KEY@o0.ingest.sentry.io/PROJECT_ID "
             "(Sentry → Project Settings → Client Keys); the value set is not a DSN."
         ) from None
+
+
+def check_name(environ: Mapping[str, str], variables: tuple[str, ...], value: str, problem) -> None:
+    """Refuse a release or environment name Relay would drop from every event, naming the variable it came from."""
+    found = problem(value)
+    if found:
+        variable = next((name for name in variables if env.text(environ, name)), f"{variables[0]} (unset)")
+        raise ImproperlyConfigured(
+            f"{variable} {found}: Sentry drops such a value from every event (its ingestion's rule); got {value!r}."
+        )
 
 
 def drain_secret(environ: Mapping[str, str]) -> str:

@@ -4,6 +4,8 @@
 runtime-dyno-metadata labs feature (``heroku labs:enable
 runtime-dyno-metadata``) and are empty until it is turned on.
 https://devcenter.heroku.com/articles/dyno-metadata
+A review app also has ``HEROKU_PR_NUMBER`` and ``HEROKU_BRANCH``.
+https://devcenter.heroku.com/articles/github-integration-review-apps#injected-environment-variables
 """
 
 import os
@@ -38,12 +40,20 @@ class Dyno:
     commit: str = ""
     slug_description: str = ""
     default_domain: str = ""
+    # A review app's pull request and branch; a branch is named by whoever opened the pull request.
+    pr_number: str = ""
+    branch: str = ""
     on_heroku: bool = False
 
     @property
     def has_metadata(self) -> bool:
         """True when the runtime-dyno-metadata labs feature is on."""
         return bool(self.app_name or self.release_version)
+
+    @property
+    def is_review_app(self) -> bool:
+        """True on an app a pipeline built for a pull request: Heroku sets both variables there."""
+        return bool(self.pr_number or self.branch)
 
 
 def read_dyno(environ: Mapping[str, str] | None = None) -> Dyno:
@@ -66,6 +76,8 @@ def read_dyno(environ: Mapping[str, str] | None = None) -> Dyno:
         commit=get("HEROKU_BUILD_COMMIT") or get("HEROKU_SLUG_COMMIT"),
         slug_description=get("HEROKU_SLUG_DESCRIPTION"),
         default_domain=get("HEROKU_APP_DEFAULT_DOMAIN_NAME"),
+        pr_number=get("HEROKU_PR_NUMBER"),
+        branch=get("HEROKU_BRANCH"),
         # Heroku CI runs tests on dynos too: it sets DYNO and CI. bin/dev sets
         # DYNO so local events look like a dyno's, and LOCAL_DYNO to say so.
         on_heroku=bool(name) and "CI" not in environ and "LOCAL_DYNO" not in environ,

@@ -9,6 +9,8 @@ import functools
 
 import sentry_sdk
 
+from . import limits
+
 
 def capture_errors(name: str, *, reraise: bool = True):
     """Report any exception the function raises, tagged job=name; re-raise it unless reraise=False."""
@@ -17,7 +19,7 @@ def capture_errors(name: str, *, reraise: bool = True):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
             with sentry_sdk.isolation_scope() as scope:
-                scope.set_tag("job", name)
+                scope.set_tag("job", limits.tag_value(name))
                 try:
                     return function(*args, **kwargs)
                 except Exception as error:
@@ -41,7 +43,7 @@ def with_sentry_context(name: str, op: str = "function"):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
             with sentry_sdk.isolation_scope() as scope:
-                scope.set_tag("job", name)
+                scope.set_tag("job", limits.tag_value(name))
                 if sentry_sdk.get_current_span() is None:
                     with sentry_sdk.start_transaction(op=op, name=name):
                         return function(*args, **kwargs)

@@ -1,8 +1,8 @@
 """Per-request Sentry context: who asked, which router request it was, how long it queued.
 
 The middleware does almost nothing per request: it tags Heroku's
-X-Request-ID (so an event matches the router's log line), records the
-router's queue time on the transaction, and registers an event processor.
+X-Request-ID on events and Sentry logs (so they match the router's log line),
+records the router's queue time on the transaction, and registers an event processor.
 The processor runs only when an event or transaction is actually sent, and
 only then looks at the user and the request's secrets.
 """
@@ -14,6 +14,7 @@ from functools import partial
 import sentry_sdk
 from django.utils.functional import empty
 
+from . import limits
 from .instrumentation import user_details
 from .scrubbing import is_secret_key
 from .sdk import REQUEST_SECRETS_HINT
@@ -35,9 +36,10 @@ class SentryRequestContextMiddleware:
             if self.continues_trace:
                 # The caller's trace, or a new one: its errors and the tasks it sends carry it.
                 scope.generate_propagation_context(incoming_trace(meta))
-            request_id = meta.get("HTTP_X_REQUEST_ID")
+            request_id = limits.tag_value(meta.get("HTTP_X_REQUEST_ID", ""))
             if request_id:
-                scope.set_tag("request_id", request_id[:200])
+                scope.set_tag("request_id", request_id)
+                scope.set_attribute("request_id", request_id)  # Sentry Logs read attributes, not tags
             queue_ms = queue_time_ms(meta.get("HTTP_X_REQUEST_START", ""), time.time())
             if queue_ms is not None:
                 span = sentry_sdk.get_current_span()

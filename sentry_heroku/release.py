@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from .dyno import read_dyno
+from .dyno import Dyno, read_dyno
 
 ROOT = Path(__file__).resolve().parent.parent
 # bin/post_compile writes the build's commit here: a slug has no .git, and
@@ -54,11 +54,15 @@ def release_name(environ: Mapping[str, str] | None = None, git=git_commit, recor
     )
 
 
-def environment_name(environ: Mapping[str, str] | None = None, *, on_heroku: bool) -> str:
-    """SENTRY_ENVIRONMENT, else ENVIRONMENT, else production on Heroku and development elsewhere."""
-    environ = os.environ if environ is None else environ
+def environment_name(environ: Mapping[str, str], dyno: Dyno) -> str:
+    """SENTRY_ENVIRONMENT, else ENVIRONMENT, else review on a review app, production on any other Heroku app
+    and development elsewhere.
+
+    Every review app shares the one "review" environment, told apart by its heroku_pr and heroku_branch tags:
+    Sentry cannot delete an environment, only hide it, so one per pull request would pile up.
+    """
     return (
         environ.get("SENTRY_ENVIRONMENT", "").strip()
         or environ.get("ENVIRONMENT", "").strip()
-        or ("production" if on_heroku else "development")
+        or ("review" if dyno.is_review_app else "production" if dyno.on_heroku else "development")
     )

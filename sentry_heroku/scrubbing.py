@@ -4,12 +4,15 @@ Three passes, all in one walk over the event, all derived from SECRET_WORDS:
 1. by key: the value under any key that names a secret (password, token,
    cookie, authorization, …) becomes "[Filtered]", at any depth: request
    data, headers, cookies, extra, contexts, breadcrumbs, span data and
-   stack-frame locals;
+   stack-frame locals; a dict or list under such a key keeps its shape with
+   every value inside filtered (request.cookies stays a dict of cookies);
 2. by value: a string that was found under such a key anywhere (or that the
    request carried under one) is filtered wherever else it shows up, e.g.
    in an exception message or a local variable with an innocent name;
 3. by pattern: "password=…", "Bearer …", credentials in URLs and card
    numbers inside free text.
+Passes 2 and 3 skip the fields with a known format (KNOWN_FORMAT_KEYS and
+below: ids, timestamps, tag values), which they could only corrupt.
 """
 
 import functools
@@ -228,39 +231,125 @@ def _add_strings(value: object, found: set[str]) -> None:
             _add_strings(item, found)
 
 
-# What the SDK fills in itself: ids Sentry needs intact (an all-digit span id can look like a card number),
-# timestamps, the SDK's own name and version, and the thread's id (15 digits, which the card pattern checks).
-ID_KEYS = frozenset(
-    {"event_id", "trace_id", "span_id", "parent_span_id", "profile_id", "replay_id", "sdk", "timestamp",
-     "start_timestamp", "thread.id"}
+# Fields with a known format: ids, timestamps and the names Sentry indexes. The free-text filters (pass 3) and
+# the replacement of known secrets inside a longer string (pass 2) never run over them: a UUID's last 16 digits
+# pass the card-number check about once in 23,000 request ids, and a 4-character secret (a PIN) can be part of
+# any id. A value that *is* a known secret is still filtered whole, and a secret name still filters its value
+# (pass 1). To add a field, add it to the list where it sits, with its reason.
+# By name, at any depth (an id means the same wherever it is), compared lower-cased with "-" as "_" (headers),
+# and only while the value is shaped like an id (ID_SHAPED): a local that happens to be called "commit" and holds
+# "password=…" is free text again.
+KNOWN_FORMAT_KEYS = frozenset(
+    {
+        # Hex ids the SDK makes; the sentry-trace and traceparent headers are "<trace id>-<span id>-<flag>".
+        "event_id", "trace_id", "span_id", "parent_span_id", "profile_id", "replay_id", "segment_id",
+        "sentry_trace", "traceparent", "sentry.trace.parent_span_id",
+        # The router's id (the request_id tag and the X-Request-ID header), and the UUIDs of the heroku context.
+        "request_id", "x_request_id", "app_id", "dyno_id",
+        # Timestamps, and the thread's id (15 digits, which the card-number filter would check).
+        "timestamp", "start_timestamp", "time_unix_nano", "release_created_at", "thread.id",
+        # The SDK's own name and version; what Sentry Logs carry as attributes of the release and the dyno.
+        "sdk", "sentry.sdk.name", "sentry.sdk.version", "sentry.release", "sentry.environment", "server.address",
+        "dyno", "dyno_type", "heroku_app", "heroku_release", "commit",
+    }
 )  # fmt: skip
+# No spaces, "@" or "=" (but base64's padding): what ids, timestamps, dyno names and versions are made of.
+ID_SHAPED = re.compile(r"[A-Za-z0-9._:+/-]{1,200}={0,2}")
+THREE_LETTERS = re.compile(r"[A-Za-z]{3}")
+# Fields of the event (or of a Sentry log item) itself, only there: config.py checks the release and the
+# environment at boot, the server name is the dyno's. Deeper down "environment" could be a local holding os.environ.
+KNOWN_FORMAT_FIELDS = frozenset({"release", "environment", "dist", "server_name", "level", "platform", "type"})
+# The event's tags, by value: labels Sentry indexes and limits.py caps, set by code rather than typed by a user.
+TAGS = "tags"
+PLAIN, SECRET, KNOWN_FORMAT = "plain", "secret", "known format"
+
+
+def key_kind(key: object) -> str:
+    return _key_kind(key) if isinstance(key, str) else PLAIN
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_kind(key: str) -> str:
+    if _is_secret_name(key):
+        return SECRET
+    return KNOWN_FORMAT if key.lower().replace("-", "_") in KNOWN_FORMAT_KEYS else PLAIN
 
 
 def scrub(value: object, known_secrets: tuple[str, ...]) -> object:
     if isinstance(value, str):  # most of an event's nodes
         return scrub_text(value, known_secrets)
     if isinstance(value, dict):
-        return {
-            key: FILTERED if is_secret_key(key) else item if key in ID_KEYS else scrub(item, known_secrets)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        if len(value) == 2 and is_secret_key(value[0]):
-            return [value[0], FILTERED]
-        return [scrub(item, known_secrets) for item in value]
-    if isinstance(value, tuple):
-        if len(value) == 2 and is_secret_key(value[0]):
-            return (value[0], FILTERED)
-        return tuple(scrub(item, known_secrets) for item in value)
+        return {key: scrub_entry(key, item, known_secrets) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        # [key, value] pairs: how the SDK sends headers in some events.
+        if len(value) == 2 and key_kind(value[0]) != PLAIN:
+            return type(value)((value[0], scrub_entry(value[0], value[1], known_secrets)))
+        return type(value)(scrub(item, known_secrets) for item in value)
     return value
 
 
+def scrub_entry(key: object, item: object, known_secrets: tuple[str, ...]) -> object:
+    kind = key_kind(key)
+    if kind is SECRET:
+        return filtered(item)
+    if kind is KNOWN_FORMAT and not (isinstance(item, str) and not is_id_shaped(item)):
+        return unless_secret(item, known_secrets)
+    return scrub(item, known_secrets)
+
+
+def is_id_shaped(text: str) -> bool:
+    # Of the patterns only "word: value" fits the shape ("=" is only padding), and every secret word has three
+    # letters in a row: hex ids have no ":", a timestamp ("2026-12-02T17:56:36Z") no three letters.
+    return ID_SHAPED.fullmatch(text) is not None and (
+        ":" not in text or THREE_LETTERS.search(text) is None or SECRET_ASSIGNMENT.search(text) is None
+    )
+
+
+def filtered(value: object) -> object:
+    """Every value inside replaced by "[Filtered]", the shape kept: request.cookies stays a dict of cookies
+    (Relay drops a cookies field that is a string, with an error on the event)."""
+    if isinstance(value, dict):
+        return {key: filtered(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(filtered(item) for item in value)
+    return value if value is None or isinstance(value, bool) else FILTERED
+
+
+def unless_secret(value: object, known_secrets: tuple[str, ...]) -> object:
+    """A known-format value as it is, unless it is a known secret itself."""
+    return FILTERED if isinstance(value, str) and value in known_secrets else value
+
+
+def scrub_tags(tags: object, known_secrets: tuple[str, ...]) -> object:
+    """A dict of tags or the list of [name, value] pairs Sentry also accepts."""
+    if isinstance(tags, dict):
+        return {name: scrub_tag(name, value, known_secrets) for name, value in tags.items()}
+    if isinstance(tags, list):
+        return [
+            [pair[0], scrub_tag(pair[0], pair[1], known_secrets)]
+            if isinstance(pair, (list, tuple)) and len(pair) == 2
+            else scrub(pair, known_secrets)
+            for pair in tags
+        ]
+    return scrub(tags, known_secrets)
+
+
+def scrub_tag(name: object, value: object, known_secrets: tuple[str, ...]) -> object:
+    return filtered(value) if is_secret_key(name) else unless_secret(value, known_secrets)
+
+
 def scrub_event(event: dict, extra_secrets: Iterable[str] = (), *, scrub_ip_address: bool = True) -> dict:
-    """The event with every secret replaced by "[Filtered]"; the input is not modified."""
+    """The event (or Sentry log item) with every secret replaced by "[Filtered]"; the input is not modified."""
     found: set[str] = set(s for s in extra_secrets if len(s) >= MIN_SECRET_LENGTH)
     collect_secrets(event, found)
     # Longest first, so a secret that contains another is replaced whole.
-    scrubbed = scrub(event, tuple(sorted(found, key=len, reverse=True)))
+    known = tuple(sorted(found, key=len, reverse=True))
+    scrubbed = {
+        key: unless_secret(item, known) if key in KNOWN_FORMAT_FIELDS
+        else scrub_tags(item, known) if key == TAGS
+        else scrub_entry(key, item, known)
+        for key, item in event.items()
+    }  # fmt: skip
     if scrub_ip_address:
         drop_ip_addresses(scrubbed)
     return scrubbed

@@ -18,7 +18,7 @@ from sentry_sdk.integrations.redis import RedisIntegration
 from sentry_sdk.transport import HttpTransport, Transport
 from sentry_sdk.utils import format_attribute
 
-from . import grouping, sampling
+from . import grouping, limits, sampling
 from .config import SentryConfig
 from .crons._beat import with_margins as crons_margins
 from .dyno import Dyno
@@ -97,12 +97,15 @@ def is_urgent(envelope: Envelope) -> bool:
 
 
 def dyno_tags(dyno: Dyno) -> dict[str, str]:
-    """The tags users filter by: dyno:web.2, dyno_type:worker, heroku_release:v42."""
+    """The tags users filter by: dyno:web.2, dyno_type:worker, heroku_release:v42; as Relay will store them."""
     tags = {
-        "dyno": dyno.name,
-        "dyno_type": dyno.process_type,
-        "heroku_app": dyno.app_name,
-        "heroku_release": dyno.release_version,
+        "dyno": limits.tag_value(dyno.name),
+        "dyno_type": limits.tag_value(dyno.process_type),
+        "heroku_app": limits.tag_value(dyno.app_name),
+        "heroku_release": limits.tag_value(dyno.release_version),
+        # A review app's pull request and branch: its errors filed under "review", found by PR.
+        "heroku_pr": limits.tag_value(dyno.pr_number),
+        "heroku_branch": limits.tag_value(dyno.branch),
     }
     return {name: value for name, value in tags.items() if value}
 
@@ -161,13 +164,22 @@ def before_send_transaction(config: SentryConfig):
     return process
 
 
-def before_send_log(log: dict, hint: dict) -> dict:
+def before_send_log(log: dict, hint: dict) -> dict | None:
     """The body and the attributes: a record's arguments and extras travel there (Celery's task arguments, and
     Django's "Internal Server Error" request, whose repr holds the query string). Extras are still objects
     here; scrub them as the text the SDK would send."""
     attributes = {name: format_attribute(value) for name, value in (log.get("attributes") or {}).items()}
+    if is_client_error_record(attributes):
+        return None
     log["attributes"] = drop_unshown_parameters(attributes)
     return scrub_event(log, scrub_ip_address=False)
+
+
+def is_client_error_record(attributes: dict) -> bool:
+    """Django's WARNING for a 4xx ("Not Found: /wp-login.php"): one per scanner request, each spending the logs
+    quota, for a request Django already answered. It still reaches stdout (heroku logs); a 5xx is an ERROR."""
+    status = attributes.get("status_code")
+    return attributes.get("logger.name") == "django.request" and isinstance(status, int) and 400 <= status < 500
 
 
 def drop_unshown_parameters(attributes: dict) -> dict:
@@ -222,7 +234,8 @@ def init_sentry(config: SentryConfig, dyno: Dyno, *, static_url: str) -> bool:
         dsn=config.dsn or None,
         environment=config.environment,
         release=config.release or None,
-        server_name=dyno.name or None,
+        # Relay files it under the tags.
+        server_name=limits.tag_value(dyno.name) or None,
         sample_rate=config.sample_rate,
         # With no sampler and no rate the SDK skips its per-request transaction
         # work entirely; errors still carry a trace id that tasks continue.

@@ -45,8 +45,8 @@ def test_malformed_and_oversized_requests_over_a_socket_are_refused_cleanly_and_
     assert log.count("Booting worker") == 2  # no worker died on the way
 
 
-def test_an_oversized_form_body_is_refused_by_django_with_a_400(raw_web):
-    """Where Django does read a body (a form POST with a valid CSRF token), DATA_UPLOAD_MAX_MEMORY_SIZE stops it."""
+def test_an_oversized_form_body_is_refused_with_413_before_django_reads_it(raw_web):
+    """A form POST with a valid CSRF token, over DATA_UPLOAD_MAX_MEMORY_SIZE: the worker refuses it by its length."""
     _, base_url, port = raw_web
     _, headers, _ = http_get(base_url + "/admin/login/", {"Host": HOST})
     token = re.search(r"csrftoken=([^;]+)", " ".join(headers.get_all("Set-Cookie"))).group(1).encode()
@@ -59,4 +59,4 @@ def test_an_oversized_form_body_is_refused_by_django_with_a_400(raw_web):
         b"Referer: https://" + HOST.encode() + b"/admin/login/",
     )
 
-    assert status_of(exchange(port, head, BIG_BODY)) == 400
+    assert status_of(exchange(port, head, BIG_BODY)) == 413

@@ -36,7 +36,7 @@ def test_gunicorn_binds_port_on_every_interface_with_web_concurrency_workers():
     config = dict(map(str.strip, line.split(" = ", 1)) for line in result.stdout.splitlines() if " = " in line)
     assert config["bind"] == "['[::]:5123']"
     assert config["workers"] == "3"
-    assert config["worker_class"] == "gthread"
+    assert config["worker_class"] == "bahk.gunicorn_worker.BufferingThreadWorker"  # gthread, reading requests whole
 
 
 def get_without_following(base_url: str, path: str, **headers: str) -> tuple[int, dict[str, str]]:

@@ -104,10 +104,30 @@ def test_registering_a_release_that_exists_succeeds(api):
 
 def test_environment_follows_the_sdks_rule(api):
     register(registration_env(api.url, SENTRY_ENVIRONMENT="staging"))
-    register(registration_env(api.url, ENVIRONMENT="review"))
+    register(registration_env(api.url, ENVIRONMENT="qa"))
     register(registration_env(api.url, dyno=""))
 
-    assert [deploy["environment"] for deploy in api.deploys] == ["staging", "review", "development"]
+    assert [deploy["environment"] for deploy in api.deploys] == ["staging", "qa", "development"]
+
+
+def test_a_review_apps_release_phase_records_its_deploy_to_review_never_production(api):
+    # What Heroku sets on a pipeline's review app; app.json's root env no longer sets SENTRY_ENVIRONMENT.
+    result = register(registration_env(api.url, HEROKU_PR_NUMBER="123", HEROKU_BRANCH="fix-map"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [deploy["environment"] for deploy in api.deploys] == ["review"]
+    assert "deploy v42 to review" in result.stdout
+
+
+def test_a_review_apps_events_are_filed_under_review_with_its_pull_request_and_branch(sentry_sink):
+    env = heroku_env("run.1", SENTRY_DSN=sentry_sink.dsn, HEROKU_PR_NUMBER="123", HEROKU_BRANCH="fix-map")
+
+    checked = run_command(["python", "manage.py", "sentry_check"], env)
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    events = sentry_sink.wait_for(lambda sink: sink.events(), what="sentry_check's events")
+    assert {event["environment"] for event in events} == {"review"}
+    assert {(tags_of(event)["heroku_pr"], tags_of(event)["heroku_branch"]) for event in events} == {("123", "fix-map")}
 
 
 def test_without_a_repository_the_commit_step_says_how_to_link_commits(api):

@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 from django.urls import resolve
 
+from sentry_heroku.config import PRODUCTION_TRACES_SAMPLE_RATE
 from tests.support.processes import ROOT
 
 # Heroku's app.json schema (as published in SchemaStore), kept with the tests so a clone validates on its own.
@@ -64,6 +65,21 @@ def test_app_json_runs_the_readmes_test_command_on_heroku_ci_with_in_dyno_server
     assert test["scripts"]["test"] == "bin/test -m 'not browser and not own_servers and not network'"
     assert f"$ {test['scripts']['test']}" in README
     assert sorted(test["addons"]) == ["heroku-postgresql:in-dyno", "heroku-redis:in-dyno"]
+
+
+def test_app_json_files_review_apps_apart_from_production():
+    review = APP_JSON["environments"]["review"]
+
+    # The root env applies to every app built from app.json: it must not name production for review apps.
+    assert "value" not in APP_JSON["env"]["SENTRY_ENVIRONMENT"]
+    assert "SENTRY_ENVIRONMENT" not in review.get("env", {})  # the dyno's HEROKU_PR_NUMBER decides: review
+    assert review["formation"] == {
+        "web": {"quantity": 1, "size": "basic"},
+        "worker": {"quantity": 1, "size": "basic"},
+    }
+    assert sorted(plan.split(":")[0] for plan in review["addons"]) == ["heroku-postgresql", "heroku-redis"]
+    assert review["scripts"]["postdeploy"] == APP_JSON["scripts"]["postdeploy"]
+    assert float(review["env"]["SENTRY_TRACES_SAMPLE_RATE"]["value"]) < PRODUCTION_TRACES_SAMPLE_RATE
 
 
 def test_app_json_success_url_is_a_page_of_the_app():

@@ -177,3 +177,56 @@ def test_a_drain_secret_from_openssl_rand_hex_is_accepted(sentry_config):
     secret = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     assert sentry_config(HEROKU_DRAIN_SECRET=secret).drain_secret == secret
     assert secret not in repr(sentry_config(HEROKU_DRAIN_SECRET=secret))
+
+
+# Relay's rules for a release and an environment (sentry_heroku/limits.py): a value it would drop from
+# every event stops start-up instead, naming the variable and the rule.
+@pytest.mark.parametrize(
+    ("name", "value", "rule"),
+    [
+        ("SENTRY_RELEASE", "web/v42", "'/'"),
+        ("SENTRY_RELEASE", "v42\\build", "'/'"),
+        ("SENTRY_RELEASE", "v42\nv43", "a line break"),
+        ("SENTRY_RELEASE", "v42\tbuild", "a tab"),
+        ("SENTRY_RELEASE", "v42\x1b[31m", "control character"),
+        ("SENTRY_RELEASE", ".", "Sentry reserves them"),
+        ("SENTRY_RELEASE", "..", "Sentry reserves them"),
+        ("SENTRY_RELEASE", "latest", "Sentry reserves them"),
+        ("SENTRY_RELEASE", "Latest", "Sentry reserves them"),
+        ("SENTRY_RELEASE", "r" * 201, "at most 200 bytes"),
+        ("SENTRY_RELEASE", "é" * 101, "at most 200 bytes"),
+        ("SENTRY_ENVIRONMENT", "staging/eu", "'/'"),
+        ("SENTRY_ENVIRONMENT", "prod\r\neu", "a line break"),
+        ("SENTRY_ENVIRONMENT", "..", "Sentry reserves them"),
+        ("SENTRY_ENVIRONMENT", "None", "Sentry reserves them"),
+        ("SENTRY_ENVIRONMENT", "e" * 65, "at most 64 bytes"),
+        ("SENTRY_ENVIRONMENT", "é" * 33, "at most 64 bytes"),
+        ("ENVIRONMENT", "review/42", "'/'"),
+    ],
+)
+def test_a_release_or_environment_sentry_would_drop_stops_start_up(name, value, rule, sentry_config):
+    with pytest.raises(ImproperlyConfigured) as error:
+        sentry_config(**{name: value})
+    message = str(error.value)
+    assert message.startswith(f"{name} must ")
+    assert rule in message
+    assert repr(value.strip()) in message
+    assert "\n" not in message  # one line, however the value is made
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SENTRY_RELEASE", "r" * 200),
+        ("SENTRY_RELEASE", "bahk@1.4.2+2c3a0b2"),
+        ("SENTRY_RELEASE", "none"),
+        ("SENTRY_RELEASE", "release 42"),
+        ("SENTRY_RELEASE", "é" * 100),
+        ("SENTRY_ENVIRONMENT", "e" * 64),
+        ("SENTRY_ENVIRONMENT", "latest"),
+        ("SENTRY_ENVIRONMENT", "review-app-42"),
+    ],
+)
+def test_a_release_or_environment_sentry_keeps_is_used_as_it_is(name, value, sentry_config):
+    config = sentry_config(**{name: value})
+    assert (config.release if name == "SENTRY_RELEASE" else config.environment) == value

@@ -2,7 +2,8 @@
 
 import pytest
 
-from sentry_heroku.release import recorded_build_commit, release_name
+from sentry_heroku.dyno import read_dyno
+from sentry_heroku.release import environment_name, recorded_build_commit, release_name
 
 BUILD_COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
 SLUG_COMMIT = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
@@ -67,3 +68,24 @@ def test_a_slug_names_its_release_by_the_commit_its_build_recorded(tmp_path, env
 
 def test_outside_a_slug_there_is_no_recorded_commit(tmp_path):
     assert recorded_build_commit(tmp_path / ".build-commit") == ""
+
+
+REVIEW_APP = {"DYNO": "web.1", "HEROKU_PR_NUMBER": "123", "HEROKU_BRANCH": "fix-map"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"DYNO": "web.1"}, "production"),
+        (REVIEW_APP, "review"),
+        ({"DYNO": "web.1", "HEROKU_BRANCH": "fix-map"}, "review"),
+        ({"DYNO": "web.1", "HEROKU_PR_NUMBER": "123"}, "review"),
+        (REVIEW_APP | {"SENTRY_ENVIRONMENT": "staging"}, "staging"),
+        ({"DYNO": "web.1", "ENVIRONMENT": "qa"}, "qa"),
+        ({}, "development"),
+        ({"DYNO": "web.1", "CI": "true"}, "development"),
+    ],
+    ids=["heroku", "review-app", "branch-only", "pr-only", "explicit-wins", "ENVIRONMENT", "laptop", "heroku-ci"],
+)
+def test_environment_name(environ, expected):
+    assert environment_name(environ, read_dyno(environ)) == expected

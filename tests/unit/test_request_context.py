@@ -1,17 +1,27 @@
 """What the request middleware adds to an event: queue time, the user, the request's secrets."""
 
 import dataclasses
+import json
 import weakref
 
 import pytest
+import sentry_sdk
 from django.contrib.auth.models import AnonymousUser, User
+from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils.functional import SimpleLazyObject
+from sentry_sdk.transport import Transport
 
 import sentry_heroku
 from sentry_heroku import setup
-from sentry_heroku.middleware import describe_request, ignored_user, queue_time_ms, request_secrets
-from sentry_heroku.sdk import REQUEST_SECRETS_HINT
+from sentry_heroku.middleware import (
+    SentryRequestContextMiddleware,
+    describe_request,
+    ignored_user,
+    queue_time_ms,
+    request_secrets,
+)
+from sentry_heroku.sdk import REQUEST_SECRETS_HINT, before_send_log
 
 NOW = 1_795_000_000.0  # seconds since the epoch, as time.time() gives it
 
@@ -176,3 +186,65 @@ def test_event_after_the_request_is_gone_is_left_alone():
     reference = weakref.ref(request)
     del request
     assert describe_request(reference, {"level": "error"}, {}) == {"level": "error"}
+
+
+class RecordingTransport(Transport):
+    """What the SDK would send, kept in the test process."""
+
+    sent: list = []
+
+    def capture_envelope(self, envelope):
+        RecordingTransport.sent.append(envelope)
+
+
+@pytest.fixture
+def sdk_client():
+    """An active SDK client for the duration of one request's isolation scope, sending nowhere."""
+    RecordingTransport.sent = []
+    client = sentry_sdk.Client(dsn="https://5f0e4a1b2c3d@o12.ingest.sentry.io/4242", transport=RecordingTransport,
+                               enable_logs=True, before_send_log=before_send_log)  # fmt: skip
+    with sentry_sdk.isolation_scope() as scope:
+        scope.set_client(client)
+        yield client
+    client.close()
+
+
+def sent_items(client, kind: str) -> list[dict]:
+    client.flush(timeout=5)
+    items = [item for envelope in RecordingTransport.sent for item in envelope.items if item.type == kind]
+    if kind == "log":
+        return [record for item in items for record in json.loads(item.payload.get_bytes())["items"]]
+    return [item.payload.json for item in items]
+
+
+@pytest.mark.parametrize(
+    ("header", "request_id"),
+    [
+        ("3f2b9c1e-7d4a-4e21-8000-000000000003", "3f2b9c1e-7d4a-4e21-8000-000000000003"),
+        ("  rid-\x1b[2J-0001\r\n", "rid-[2J-0001"),
+        ("r" * 300, "r" * 199 + "…"),
+    ],
+    ids=["uuid", "control-characters", "too-long"],
+)
+def test_the_router_request_id_reaches_events_and_logs_as_relay_keeps_it(sdk_client, header, request_id):
+    def view(request):
+        sentry_sdk.capture_message("from the view")
+        sentry_sdk.logger.warning("a log record from the view")
+        return HttpResponse()
+
+    SentryRequestContextMiddleware(view)(RequestFactory().get("/", HTTP_X_REQUEST_ID=header))
+
+    [event] = sent_items(sdk_client, "event")
+    [record] = sent_items(sdk_client, "log")
+    assert event["tags"]["request_id"] == request_id
+    assert record["attributes"]["request_id"] == {"value": request_id, "type": "string"}
+
+
+def test_a_request_without_a_request_id_has_no_request_id(sdk_client):
+    def view(request):
+        sentry_sdk.capture_message("from the view")
+        return HttpResponse()
+
+    SentryRequestContextMiddleware(view)(RequestFactory().get("/", HTTP_X_REQUEST_ID="\x00\x01"))
+    [event] = sent_items(sdk_client, "event")
+    assert "request_id" not in event.get("tags", {})

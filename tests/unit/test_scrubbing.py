@@ -322,3 +322,108 @@ def test_the_quick_test_never_skips_text_the_patterns_change(text):
 
 def test_every_secret_shape_is_filtered():
     assert all(filter_patterns(shaped) != shaped for shaped in SECRET_SHAPES)
+
+
+# A router request id whose last two groups read as a Luhn-valid 16-digit card number (issue 17).
+CARD_SHAPED_REQUEST_ID = "3f2b9c1e-7d4a-4e21-8000-000000000003"
+
+
+def test_cookies_keep_their_shape_with_every_value_filtered():
+    event = {
+        "request": {"cookies": {"sessionid": SECRET, "theme": "dark"}, "headers": {"Cookie": f"sessionid={SECRET}"}}
+    }
+    request = scrub_event(event)["request"]
+    # A dict of cookies, not the string Relay rejects ("the cookie is missing a name/value pair").
+    assert request["cookies"] == {"sessionid": FILTERED, "theme": FILTERED}
+    assert request["headers"] == {"Cookie": FILTERED}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ([["sessionid", SECRET]], [[FILTERED, FILTERED]]),
+        ({"nested": {"token": SECRET, "count": 3}}, {"nested": {"token": FILTERED, "count": FILTERED}}),
+        ((SECRET, None, True), (FILTERED, None, True)),
+    ],
+    ids=["pairs", "nested-dict", "tuple"],
+)
+def test_structures_under_a_secret_key_keep_their_shape(value, expected):
+    assert scrub_event({"extra": {"session": value}})["extra"]["session"] == expected
+
+
+def test_a_card_shaped_request_id_arrives_intact_everywhere_it_is_sent():
+    event = {
+        "tags": {"request_id": CARD_SHAPED_REQUEST_ID, "dyno": "web.1"},
+        "request": {"headers": {"X-Request-Id": CARD_SHAPED_REQUEST_ID}},
+        "contexts": {"heroku_log": {"request_id": CARD_SHAPED_REQUEST_ID}},
+        "attributes": {"request_id": {"value": CARD_SHAPED_REQUEST_ID, "type": "string"}},
+        "message": f"card 4111111111111111 in request {CARD_SHAPED_REQUEST_ID}",
+    }
+    scrubbed = scrub_event(event)
+    assert scrubbed["tags"]["request_id"] == CARD_SHAPED_REQUEST_ID
+    assert scrubbed["request"]["headers"]["X-Request-Id"] == CARD_SHAPED_REQUEST_ID
+    assert scrubbed["contexts"]["heroku_log"]["request_id"] == CARD_SHAPED_REQUEST_ID
+    assert scrubbed["attributes"]["request_id"]["value"] == CARD_SHAPED_REQUEST_ID
+    # Free text is still free text: the card number goes, in the message.
+    assert "4111111111111111" not in scrubbed["message"]
+
+
+def test_tags_as_pairs_keep_their_values_and_lose_their_secrets():
+    event = {"tags": [["request_id", CARD_SHAPED_REQUEST_ID], ["api_token", SECRET], ["release", "4111111111111111"]]}
+    assert scrub_event(event)["tags"] == [
+        ["request_id", CARD_SHAPED_REQUEST_ID],
+        ["api_token", FILTERED],
+        ["release", "4111111111111111"],
+    ]
+
+
+def test_a_known_format_field_that_is_a_secret_is_still_filtered_whole():
+    event = {"tags": {"request_id": SECRET}, "request": {"cookies": {"sessionid": SECRET}}, "release": SECRET}
+    scrubbed = scrub_event(event)
+    assert scrubbed["tags"]["request_id"] == FILTERED
+    assert scrubbed["release"] == FILTERED
+
+
+def test_a_known_format_name_deep_in_the_event_is_exempt_only_where_it_names_an_id():
+    # "environment" is the event's environment only at the top: a local of that name can hold os.environ.
+    local = "{'DATABASE_URL': 'postgres://bahk:pg-Secret-77@db.example.com/bahk'}"
+    event = {
+        "environment": "production",
+        "exception": {"values": [{"stacktrace": {"frames": [{"vars": {"environment": local}}]}}]},
+    }
+    scrubbed = scrub_event(event)
+    assert scrubbed["environment"] == "production"
+    sent_local = scrubbed["exception"]["values"][0]["stacktrace"]["frames"][0]["vars"]["environment"]
+    assert "pg-Secret-77" not in sent_local
+
+
+@given(request_id=st.uuids(), data=st.data())
+def test_no_uuid_shaped_request_id_is_ever_altered(request_id, data):
+    request_id = str(request_id)
+    # Known secrets that are part of the id: a short one the request carried under a secret name, a PIN.
+    start = data.draw(st.integers(0, len(request_id) - MIN_SECRET_LENGTH))
+    part = request_id[start : data.draw(st.integers(start + MIN_SECRET_LENGTH, len(request_id)))]
+    assume(part != request_id)
+    event = {
+        "tags": {"request_id": request_id},
+        "request": {"headers": [["X-Request-Id", request_id]], "data": {"pin": part}},
+        "contexts": {"heroku_log": {"request_id": request_id}},
+        "attributes": {"request_id": {"value": request_id, "type": "string"}},
+    }
+    scrubbed = scrub_event(event, [part])
+    assert scrubbed["tags"]["request_id"] == request_id
+    assert scrubbed["request"]["headers"] == [["X-Request-Id", request_id]]
+    assert scrubbed["contexts"]["heroku_log"]["request_id"] == request_id
+    assert scrubbed["attributes"]["request_id"]["value"] == request_id
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["password=hunter2-9f8e", "token: 0123456789abcdef", "redis://u:p4ss-Secret@host", "Bearer abc123defgh456"],
+)
+def test_a_secret_under_an_id_name_that_is_not_shaped_like_an_id_is_still_filtered(value):
+    # A frame's locals: a list that happens to start with an id's name, and a local called "commit".
+    event = {"extra": {"pair": ["commit", value], "commit": value}}
+    sent_text = sent(event)
+    assert value not in sent_text
+    assert "[Filtered]" in sent_text

@@ -8,7 +8,7 @@ from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 from sentry_heroku.config import SentryConfig
 from sentry_heroku.dyno import Dyno, read_dyno
-from sentry_heroku.sdk import before_send, data_collection, dyno_tags, heroku_context, is_urgent
+from sentry_heroku.sdk import before_send, before_send_log, data_collection, dyno_tags, heroku_context, is_urgent
 
 
 @pytest.mark.parametrize(
@@ -46,9 +46,11 @@ def test_address_headers_are_denied_unless_pii_is_on_and_ip_scrubbing_off(enviro
         (Dyno(name="web.2", process_type="web", app_name="bahk", release_version="v42"),
          {"dyno": "web.2", "dyno_type": "web", "heroku_app": "bahk", "heroku_release": "v42"}),
         (Dyno(name="worker.1", process_type="worker"), {"dyno": "worker.1", "dyno_type": "worker"}),
+        (Dyno(name="web.1", process_type="web", pr_number="123", branch="fix-map\x1b[2J"),
+         {"dyno": "web.1", "dyno_type": "web", "heroku_pr": "123", "heroku_branch": "fix-map[2J"}),
         (Dyno(), {}),
     ],
-    ids=["metadata-on", "metadata-off", "not-a-dyno"],
+    ids=["metadata-on", "metadata-off", "review-app", "not-a-dyno"],
 )  # fmt: skip
 def test_dyno_tags_omit_empty_values(dyno, expected):
     assert dyno_tags(dyno) == expected
@@ -119,3 +121,36 @@ def envelope_of(*item_types: str) -> Envelope:
 )
 def test_errors_and_check_ins_take_the_queue_transactions_cannot_fill(item_types, urgent):
     assert is_urgent(envelope_of(*item_types)) is urgent
+
+
+def django_request_record(status: int, level: str) -> dict:
+    """A Sentry log item of Django's django.request logger before before_send_log, as the SDK hands it over."""
+    return {
+        "severity_text": level,
+        "body": f"Not Found: /wp-login.php ({status})",
+        "attributes": {"logger.name": "django.request", "status_code": status, "request": object()},
+    }
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 413, 499])
+def test_client_errors_django_logs_are_not_sent_as_sentry_logs(status):
+    assert before_send_log(django_request_record(status, "warn"), {}) is None
+
+
+@pytest.mark.parametrize(
+    ("record", "logger"),
+    [
+        (django_request_record(500, "error"), "django.request"),
+        (django_request_record(503, "error"), "django.request"),
+        ({"body": "Not Found", "attributes": {"logger.name": "hub.views", "status_code": 404}}, "hub.views"),
+    ],
+    ids=["500", "503", "another-logger"],
+)
+def test_server_errors_and_other_loggers_are_still_sent(record, logger):
+    assert before_send_log(record, {})["attributes"]["logger.name"] == logger
+
+
+def test_dyno_tags_are_what_relay_stores():
+    dyno = Dyno(name="web.1\x1b[2J\x00", process_type="web", app_name=" bahk ", release_version="v" * 300)
+    assert dyno_tags(dyno) == {"dyno": "web.1[2J", "dyno_type": "web", "heroku_app": "bahk",
+                               "heroku_release": "v" * 199 + "…"}  # fmt: skip
