@@ -123,16 +123,14 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
         drain_connections_percent=env.number(environ, "HEROKU_DRAIN_CONNECTIONS_PERCENT", 80.0, minimum=1, maximum=100),
         # The router gives up at 30 s (H12): 25 s leaves time to capture what the request was doing.
         slow_request_seconds=env.number(environ, "SENTRY_SLOW_REQUEST_SECONDS", 25.0, minimum=0, maximum=3600),
-        liveness_seconds=liveness_seconds(environ),
+        # Review apps come and go: their liveness would only ever alert.
+        liveness_seconds=0 if dyno.is_review_app else liveness_seconds(environ),
         web_port=env.number(environ, "PORT", None, minimum=1, maximum=65535, integer=True),
     )
 
 
 def liveness_seconds(environ: Mapping[str, str]) -> int:
-    """SENTRY_LIVENESS_SECONDS: a minute, Sentry's shortest interval; shorter only for tests. Off on review apps,
-    which come and go: Heroku sets HEROKU_PR_NUMBER, or HEROKU_BRANCH, on them and on no other app."""
-    if env.text(environ, "HEROKU_PR_NUMBER") or env.text(environ, "HEROKU_BRANCH"):
-        return 0
+    """SENTRY_LIVENESS_SECONDS: a minute, Sentry's shortest interval; shorter only for tests."""
     return env.number(environ, "SENTRY_LIVENESS_SECONDS", 60, minimum=0, maximum=60, integer=True)
 
 
