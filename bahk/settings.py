@@ -11,6 +11,7 @@ import os
 from importlib.util import find_spec
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.checks.security.base import (
     SECRET_KEY_INSECURE_PREFIX,
     SECRET_KEY_MIN_LENGTH,
@@ -193,6 +194,15 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+# The `beat` process type's schedule (Procfile; scale it to exactly one dyno: two would run every task
+# twice). Each entry checks in to a Sentry Crons monitor named after it (sentry_heroku/crons/,
+# docs/crons.md); Scheduler or beat: the README's "Scheduled jobs".
+CELERY_BEAT_SCHEDULE = {
+    "hub-report-public-participants": {
+        "task": "hub.tasks.report_public_participants",
+        "schedule": crontab(minute="*/10"),
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -238,6 +248,13 @@ LOGGING = {
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"}},
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
 }
+
+# Heroku Scheduler's jobs, written as its dashboard shows them (Heroku has no API to read them): each
+# run on a scheduler.N dyno checks in to a Sentry Crons monitor, and Sentry says when one is missed.
+# Shape and margins: docs/crons.md. A job run but not listed here still reports its runs.
+SENTRY_HEROKU_SCHEDULED_JOBS = [
+    {"command": "python manage.py clearsessions", "schedule": "daily at 03:00", "max_runtime": 10},
+]
 
 # Reads and checks every SENTRY_* variable even when Sentry stays off, so a
 # bad value fails the release phase instead of a dyno later.

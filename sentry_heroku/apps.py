@@ -6,6 +6,9 @@ class SentryHerokuConfig(AppConfig):
     verbose_name = "Sentry for Heroku"
 
     def ready(self):
+        from . import crons
+
+        crons.start()
         try:
             from celery.signals import worker_process_shutdown
         except ImportError:  # a project without Celery

@@ -64,6 +64,10 @@ class SentryConfig:
     drain_memory_percent: float = 90.0
     drain_connections_percent: float = 80.0
     slow_request_seconds: float = 25.0
+    # Crons (sentry_heroku/crons/): seconds between a process type's liveness check-ins; 0 is off.
+    liveness_seconds: int = 60
+    # Where a web dyno's own liveness probe finds it (Heroku's PORT, which gunicorn.conf.py binds).
+    web_port: int | None = None
 
     @property
     def tracing(self) -> bool:
@@ -119,7 +123,15 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
         drain_connections_percent=env.number(environ, "HEROKU_DRAIN_CONNECTIONS_PERCENT", 80.0, minimum=1, maximum=100),
         # The router gives up at 30 s (H12): 25 s leaves time to capture what the request was doing.
         slow_request_seconds=env.number(environ, "SENTRY_SLOW_REQUEST_SECONDS", 25.0, minimum=0, maximum=3600),
+        # Review apps come and go: their liveness would only ever alert.
+        liveness_seconds=0 if dyno.is_review_app else liveness_seconds(environ),
+        web_port=env.number(environ, "PORT", None, minimum=1, maximum=65535, integer=True),
     )
+
+
+def liveness_seconds(environ: Mapping[str, str]) -> int:
+    """SENTRY_LIVENESS_SECONDS: a minute, Sentry's shortest interval; shorter only for tests."""
+    return env.number(environ, "SENTRY_LIVENESS_SECONDS", 60, minimum=0, maximum=60, integer=True)
 
 
 def check_dsn(dsn: str) -> None:

@@ -21,6 +21,7 @@ from sentry_sdk.utils import format_attribute
 from . import grouping, limits, sampling
 from .config import SentryConfig
 from .connection_limits import group_limit_error
+from .crons._beat import with_margins as crons_margins
 from .dyno import Dyno
 from .scrubbing import CLIENT_ADDRESS_HEADER_TERMS, scrub_event
 
@@ -141,6 +142,8 @@ def data_collection(config: SentryConfig) -> dict:
 
 def before_send(config: SentryConfig):
     def process(event: dict, hint: dict) -> dict | None:
+        if event.get("type") == "check_in":  # Sentry Crons: a slug, a status and a schedule, nothing to scrub
+            return crons_margins(event)
         exc_info = hint.get("exc_info")
         if exc_info:
             fingerprint = grouping.fingerprint(exc_info[1])

@@ -62,6 +62,11 @@ class SentrySink(LoopbackHTTPServer):
         """Sentry log records (the SDK sends them in 'log' items of {"items": [...]})."""
         return [record for item in self.items("log") for record in payload_json(item).get("items", [])]
 
+    def checkins(self, slug: str | None = None) -> list[dict]:
+        """Sentry Crons check-ins (items of type check_in), in the order they arrived; of one monitor with slug."""
+        found = [payload_json(item) for item in self.items("check_in")]
+        return [check_in for check_in in found if slug is None or check_in.get("monitor_slug") == slug]
+
     def wait_for(self, find, timeout: float = 20, what: str = "an envelope"):
         """Wait until find(sink) returns something truthy, and return it."""
         return wait_until(lambda: find(self), timeout, what, interval=0.05)

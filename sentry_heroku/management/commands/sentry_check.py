@@ -10,6 +10,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 from sentry_sdk.utils import Dsn
 
+from ...crons import monitor_lines
 from ...sdk import dyno_tags
 from ...setup import current
 
@@ -49,6 +50,8 @@ class Command(BaseCommand):
         slow = config.slow_request_seconds
         show(f"watchdog:    requests running over {slow:g} s are reported" if slow else "watchdog:    off")
         show_capacity(self)
+        for line in monitor_lines():
+            show(line)
         if config.force_disable:
             raise CommandError("Sentry is off: SENTRY_FORCE_DISABLE is set.")
         if not setup.enabled:
