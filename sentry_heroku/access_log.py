@@ -10,7 +10,7 @@ or holding a secret the patterns find is "[Filtered]", and so is every
 header and environ atom with a secret name (Authorization, Cookie,
 Set-Cookie, X-Api-Key...).
 
-The log drain asks for its handled batches (drain.py): each access line is
+The log drain asks for its handled batches (drain/view.py): each access line is
 itself drained back by Logplex in the next batch, so logging them would double
 the log an app pays Logplex and its add-ons for, with nothing a person reads.
 gunicorn.conf.py names this class as its logger_class.

@@ -58,7 +58,7 @@ class SentryConfig:
     breadcrumb_level: int | None = logging.INFO
     event_level: int | None = logging.ERROR
     logs_level: int | None = logging.WARNING
-    # The Heroku log drain (sentry_heroku/drain.py) and the slow-request watchdog (sentry_heroku/watchdog.py).
+    # The Heroku log drain (sentry_heroku/drain/) and the slow-request watchdog (sentry_heroku/watchdog.py).
     drain_secret: str = field(default="", repr=False)
     drain_events_per_minute: int = 3
     drain_memory_percent: float = 90.0
