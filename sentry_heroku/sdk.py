@@ -11,6 +11,7 @@ from collections import Counter
 
 import sentry_sdk
 from sentry_sdk.envelope import Envelope
+from sentry_sdk.integrations.argv import ArgvIntegration
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
@@ -260,6 +261,9 @@ def init_sentry(config: SentryConfig, dyno: Dyno, *, static_url: str) -> bool:
         enable_logs=config.logs_level is not None,
         spotlight=config.spotlight or None,
         integrations=integrations(config),
+        # The SDK's default ArgvIntegration puts sys.argv on every event: Heroku expands config vars in a
+        # command line (`heroku run`, Scheduler jobs), so an argument can be a secret by value alone.
+        disabled_integrations=[ArgvIntegration()],
         transport=ErrorsFirstTransport,
     )
     # Django logs every DisallowedHost at ERROR; the exception itself is already ignored.

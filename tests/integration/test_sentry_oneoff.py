@@ -37,6 +37,22 @@ def test_sentry_check_from_a_one_off_dyno_sends_events_tagged_run(database_url, 
     assert {event["event_id"] for event in events} <= set(result.stdout.replace(",", " ").split())
 
 
+def test_a_one_off_commands_arguments_never_leave_the_dyno(database_url, sentry_sink):
+    # Heroku expands config vars in a command line before the dyno runs it: `heroku run python manage.py
+    # shell -c "... $REDIS_URL ..."` or a Scheduler job's arguments can hold a password by value alone.
+    value = "expanded-config-value-8c41f"
+    code = f"import sentry_sdk; sentry_sdk.capture_message('one-off {{0}}'.format(len('{value}'))); sentry_sdk.flush()"
+    result = run_command(
+        ["python", "manage.py", "shell", "-c", code],
+        heroku_env("run.7", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn),
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    sentry_sink.wait_for(lambda s: s.events(), what="the one-off's event")
+    assert value.encode() not in sentry_sink.raw()
+
+
 def test_sentry_check_waits_for_a_slow_sentry(database_url, sentry_sink):
     """Each envelope answered after half a second: delivered, and said so (the SDK's flush callback
     fires after 0.1 s of waiting, so it cannot be what decides)."""
