@@ -6,6 +6,13 @@ from celery.schedules import crontab
 from bahk.celery import app
 from sentry_heroku.crons._beat import beat_monitor_configs, with_margins
 
+
+@pytest.fixture(autouse=True)
+def bahk_app_is_current():
+    """_beat reads Celery's current app, as beat and the worker have it; an earlier test may have made another."""
+    app.set_current()
+
+
 BEAT_CONFIG = {"schedule": {"type": "crontab", "value": "*/10 * * * *"}, "timezone": "UTC"}
 
 
