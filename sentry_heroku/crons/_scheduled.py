@@ -49,12 +49,17 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob]):
         remember_undeclared(slug)
     # The job's errors and its check-ins share one trace, its own.
     sentry_sdk.get_isolation_scope().set_new_propagation_context()
-    check_in_id = capture_checkin(monitor_slug=slug, status=MonitorStatus.IN_PROGRESS, monitor_config=monitor_config)
-    sentry_sdk.flush(timeout=SEND_SECONDS)
+    # Before the in_progress check-in: a SIGTERM as soon as it has left still ends the run as an error.
     _stop_on_sigterm()
+    check_in_id = None
     started = time.monotonic()
     status = MonitorStatus.ERROR
     try:
+        check_in_id = capture_checkin(
+            monitor_slug=slug, status=MonitorStatus.IN_PROGRESS, monitor_config=monitor_config
+        )
+        sentry_sdk.flush(timeout=SEND_SECONDS)
+        started = time.monotonic()
         result = run()
         status = MonitorStatus.OK
         return result

@@ -17,7 +17,9 @@ def dyno_values():
 
 def test_beat_entries_check_in_from_beat_and_worker_with_margins(dyno_env, sentry_sink, tmp_path):
     worker = start_worker(dyno_env("worker.1"), tmp_path / "worker.log")
-    beat = Process(procfile_command("beat"), dyno_env("beat.1"), tmp_path / "beat.log")
+    # Beat's schedule file in the test's own folder: one left in /tmp by an earlier run (another user's,
+    # as Heroku CI's pass after the main one) would stop it.
+    beat = Process(procfile_command("beat"), dyno_env("beat.1") | {"TMPDIR": str(tmp_path)}, tmp_path / "beat.log")
     try:
         wait_until(lambda: "beat: Starting" in beat.output(), 30, "beat to start")
         # beat initialised the SDK and the app: its own liveness check-in arrives.
