@@ -269,11 +269,12 @@ def test_malformed_variable_is_named_with_its_expected_form_and_never_echoes_a_p
     assert PASSWORD not in error
 
 
+@pytest.mark.parametrize("secret_key", ["", "x"], ids=["unset", "weak"])
 @pytest.mark.parametrize("process_type", ["release", "web", "worker"])
-def test_heroku_dyno_without_secret_key_refuses_to_start_with_one_line_naming_it(process_type):
+def test_heroku_dyno_without_a_good_secret_key_refuses_to_start_with_one_line_naming_it(process_type, secret_key):
     port = free_port()
     env = heroku_env(
-        f"{process_type}.1", DJANGO_SECRET_KEY="", PORT=str(port), GUNICORN_CMD_ARGS=f"--bind=127.0.0.1:{port}"
+        f"{process_type}.1", DJANGO_SECRET_KEY=secret_key, PORT=str(port), GUNICORN_CMD_ARGS=f"--bind=127.0.0.1:{port}"
     )
     result = subprocess.run(
         ["bash", "-c", procfile_command(process_type)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
@@ -283,4 +284,5 @@ def test_heroku_dyno_without_secret_key_refuses_to_start_with_one_line_naming_it
     output = (result.stdout + result.stderr).strip()
     error_lines = [line for line in output.splitlines() if "DJANGO_SECRET_KEY" in line]
     assert len(error_lines) == 1, output
+    assert "heroku config:set DJANGO_SECRET_KEY=$(openssl rand -base64 48)" in error_lines[0]
     assert "Traceback" not in output
