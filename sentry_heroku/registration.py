@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 from django.core.exceptions import ImproperlyConfigured
 
-from . import env
+from . import env, limits
 
 DEFAULT_URL = "https://sentry.io"
 DEFAULT_TIMEOUT = 30.0
@@ -46,10 +46,6 @@ FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 REQUIRED = ("SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-# What Sentry refuses as a release name (https://docs.sentry.io/product/releases/naming-releases/).
-FORBIDDEN_VERSIONS = (".", "..", " ", "latest")
-FORBIDDEN_VERSION_CHARACTERS = "/\\\n\r\t\f"
-MAX_VERSION_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -133,14 +129,11 @@ def check_version(version: str) -> str:
             "no release name: set SENTRY_RELEASE, or build on Heroku, where bin/post_compile records the "
             "build's commit (or run `heroku labs:enable runtime-dyno-metadata`)"
         )
-    if (
-        version in FORBIDDEN_VERSIONS
-        or any(character in version for character in FORBIDDEN_VERSION_CHARACTERS)
-        or len(version) > MAX_VERSION_LENGTH
-    ):
+    # The rules Relay applies to every event's release (limits.py), so a name the SDK's events may carry.
+    problem = limits.release_problem(version)
+    if problem:
         raise RegistrationFailed(
-            f"Sentry does not accept {version!r} as a release name (no slashes, backslashes or line breaks; "
-            f"not '.', '..' or 'latest'; at most {MAX_VERSION_LENGTH} characters): change SENTRY_RELEASE"
+            f"Sentry does not accept {version!r} as a release name: it {problem}; change SENTRY_RELEASE"
         )
     return version
 
