@@ -6,8 +6,7 @@ https://docs.gunicorn.org/en/stable/settings.html
 
 import os
 
-from bahk import process_sizes
-from sentry_heroku import env
+from bahk import env, process_sizes
 
 # Sends what Sentry still holds before a worker goes.
 from sentry_heroku.gunicorn_hooks import worker_exit  # noqa: F401
@@ -15,7 +14,7 @@ from sentry_heroku.gunicorn_hooks import worker_exit  # noqa: F401
 # Heroku's router connects to $PORT on the dyno. "[::]" takes IPv6 and IPv4
 # (Fir routes over IPv6). Locally bin/dev and the tests bind loopback through
 # GUNICORN_CMD_ARGS, which overrides this file.
-bind = [f"[::]:{env.number(os.environ, 'PORT', 5000, minimum=1, maximum=65535, integer=True)}"]
+bind = [f"[::]:{env.number(os.environ, 'PORT', 5000, minimum=1, maximum=65535)}"]
 
 # WEB_CONCURRENCY and GUNICORN_THREADS, read where the capacity report reads them
 # (bahk/process_sizes.py says why each default is what it is).

@@ -45,6 +45,7 @@ import selectors
 import socket
 import time
 from functools import partial
+from importlib import import_module
 
 from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import Unreader
@@ -60,15 +61,9 @@ def max_body_bytes() -> int:
     from django.conf import global_settings, settings
 
     limits = [settings.DATA_UPLOAD_MAX_MEMORY_SIZE or global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE]
-    # A fork may delete sentry_heroku/ (README, "Remove Sentry from a fork"), the drain with it; any
-    # other ImportError is a broken import and must not pass silently.
-    try:
-        from sentry_heroku.drain.view import MAX_BODY_BYTES
-    except ModuleNotFoundError as missing:
-        if missing.name != "sentry_heroku":
-            raise
-    else:
-        limits.append(MAX_BODY_BYTES)
+    # The log drain's limit. One line, so that removing Sentry from a fork (delete sentry_heroku/
+    # and every line that names it, README) takes the drain's limit with it.
+    limits.append(import_module("sentry_heroku.drain.view").MAX_BODY_BYTES)
     return max(limits)
 
 

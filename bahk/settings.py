@@ -1,10 +1,9 @@
 """Settings for bahk: one file, decided by the environment.
 
-Every variable is read here, or in the module this file hands it to: the
-Sentry-for-Heroku app reads the dyno's metadata (sentry_heroku.dyno) and
-every SENTRY_* variable (sentry_heroku.config; the release phase's
-registration variables in sentry_heroku.registration). Every one is listed
-in the README's tables.
+Every variable is read here with the project's readers (bahk/env.py), or in
+the module this file hands it to; the Sentry-for-Heroku app reads its own
+(SENTRY_*, HEROKU_DRAIN_*, the dyno's metadata for its tags). Every one is
+listed in docs/configuration.md.
 """
 
 import os
@@ -20,15 +19,13 @@ from django.core.checks.security.base import (
 from django.core.exceptions import ImproperlyConfigured
 
 import sentry_heroku
-from bahk import backing_services, capacity, process_sizes
-from sentry_heroku import env
-from sentry_heroku.dyno import read_dyno
+from bahk import backing_services, capacity, env, process_sizes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Private (lower-case) names are not Django settings, so Django's debug page
 # never lists them: the environment holds the DSN, tokens and add-on passwords.
 _environ = os.environ
-DYNO = read_dyno(_environ)
+DYNO = env.read_dyno(_environ)
 IS_HEROKU_APP = DYNO.on_heroku
 
 DEBUG = env.flag(_environ, "DJANGO_DEBUG")
@@ -146,7 +143,7 @@ LOCAL_BROKER_DIR = (
 # unacknowledged task goes to another worker twice this long after it was
 # received (backing_services.celery_redis): minutes, not the hour kombu
 # defaults to, and never while the first may still be running it.
-CELERY_TASK_TIME_LIMIT = env.number(_environ, "WORKER_TASK_TIME_LIMIT", 300, minimum=5, maximum=43_200, integer=True)
+CELERY_TASK_TIME_LIMIT = env.number(_environ, "WORKER_TASK_TIME_LIMIT", 300, minimum=5, maximum=43_200)
 _celery = (
     backing_services.celery_redis(_redis_url, task_time_limit=CELERY_TASK_TIME_LIMIT)
     if _redis_url
