@@ -61,8 +61,6 @@ PUBLISH_GIVES_UP = {
 # drain treat as a cache outage, as they would a Redis that is down.
 CACHE_CONNECTIONS = 1
 CACHE_WAIT_SECONDS = 0.5
-# The map's invalidation listener (bahk/redis_tracking.py): one subscribed connection per process.
-TRACKING_CONNECTIONS = 1
 # Celery's producer pool: one broker connection per process, which threads that enqueue share
 # (a publish holds it for a round trip). Celery's default is 10. Threads that enqueue at once wait
 # in turn, with no timeout of their own (kombu's producer pool takes its connection with block=True;

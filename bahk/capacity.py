@@ -186,11 +186,12 @@ def pools_from_settings(settings) -> Pools:
     cache = settings.CACHES["default"]
     redis_cache = cache["BACKEND"] == "bahk.redis_cache.RedisCache"
     redis_broker = settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
-    from bahk.backing_services import TRACKING_CONNECTIONS
+    # The example's map keeps its data version in memory through one listener per process.
+    from hub.redis_tracking import LISTENER_CONNECTIONS
 
     return Pools(
         cache=cache["OPTIONS"]["max_connections"] if redis_cache else 0,
-        tracking=TRACKING_CONNECTIONS if redis_cache else 0,
+        tracking=LISTENER_CONNECTIONS if redis_cache else 0,
         producer=settings.CELERY_BROKER_POOL_LIMIT if redis_broker else 0,
         results=(settings.CELERY_REDIS_MAX_CONNECTIONS or 0) if redis_broker else 0,
         results_kept=results_kept(),

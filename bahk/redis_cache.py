@@ -19,10 +19,6 @@ import threading
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis import ConnectionPool
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
-from bahk.backing_services import TRACKING_CONNECTIONS
 
 # This process's pools and clients, shared by every thread's cache object.
 _pools: dict[tuple, ConnectionPool] = {}
@@ -52,34 +48,11 @@ class KeptClientRedisCacheClient(RedisCacheClient):
             client = _clients.setdefault(pool, self._client(connection_pool=pool))
         return client
 
-    def tracking_pool(self, connect) -> ConnectionPool | None:
-        """Connections for bahk/redis_tracking.py's listener, or None with more than one server.
-
-        The cache's own URL and options (TLS, timeouts), so the listener reaches
-        Redis exactly as the cache does, on RESP2 (see redis_tracking.py), with
-        connect() run on every connection it opens and no silent retries. With
-        replicas, reads go to one of them at random while invalidations come from
-        the one the listener is on: no copy is kept then.
-        """
-        if len(self._servers) != 1:
-            return None
-        options = self._pool_options | {
-            "protocol": 2,
-            "retry": Retry(NoBackoff(), 0),
-            "redis_connect_func": connect,
-            # One subscribed connection per process, whatever the cache's own pool allows.
-            "max_connections": TRACKING_CONNECTIONS,
-        }
-        return self._pool_class.from_url(self._servers[0], **options)
-
 
 class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = KeptClientRedisCacheClient
-
-    def tracking_pool(self, connect) -> ConnectionPool | None:
-        return self._cache.tracking_pool(connect)
 
     def redis_client(self):
         """The cache's own redis-py client, for what Django's cache API has no call for (CONFIG GET maxclients)."""

@@ -13,7 +13,7 @@ process's saves, so with one the map is not cached at all.
 
 Every request needs the current version, and a Redis GET per request was
 most of a warm answer's cost. So each process keeps the version in memory,
-and Redis tells it the moment any process replaces it (bahk/redis_tracking.py);
+and Redis tells it the moment any process replaces it (hub/redis_tracking.py);
 until the process is sure it hears Redis (at start, after any disconnect),
 it reads the version from Redis as before.
 
@@ -35,8 +35,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from redis.exceptions import RedisError
 
-from bahk.redis_tracking import KeptValues
 from hub.bbox import MapQuery
+from hub.redis_tracking import KeptValues
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Two web dynos on one Redis: a participant saved through one is on the other's very next map answer,
 and a warm answer asks Redis nothing.
 
-Each dyno keeps the map's data version in memory (bahk/redis_tracking.py),
+Each dyno keeps the map's data version in memory (hub/redis_tracking.py),
 so the other dyno's answer comes from its own copy unless Redis told it of
 the save. Also after Redis restarts empty and after the invalidation
 connection is killed: a dyno that may have missed the message must not

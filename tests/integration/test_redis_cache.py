@@ -1,12 +1,10 @@
 """bahk.redis_cache on a real Redis: one kept client, shared by threads and carried across a fork."""
 
-import ssl
 import subprocess
 import sys
 import threading
 
 import pytest
-import redis
 
 from bahk import backing_services
 from bahk.redis_cache import RedisCache
@@ -28,30 +26,6 @@ def test_values_round_trip_and_expire_like_djangos_backend(cache):
     assert cache.get_many(["participant", "missing"]) == {"participant": {"id": 7, "city": "Delft"}}
     assert cache.add("counter", 1)
     assert cache.incr("counter") == 2
-
-
-def test_the_tracking_listener_reaches_redis_as_the_cache_does_on_resp2():
-    """Heroku's rediss:// with its self-signed certificate, and the cache's timeouts, on the listener's connections."""
-    settings = backing_services.redis_cache("rediss://:password@redis.example.com:6380/2")
-    cache = RedisCache(settings["LOCATION"], {"OPTIONS": settings["OPTIONS"]})
-
-    def connect(connection):
-        pass
-
-    pool = cache.tracking_pool(connect)
-    options = pool.connection_kwargs
-
-    assert pool.connection_class is redis.SSLConnection
-    assert (options["host"], options["port"], options["db"]) == ("redis.example.com", 6380, 2)
-    assert options["ssl_cert_reqs"] == ssl.CERT_NONE
-    assert (options["socket_timeout"], options["socket_connect_timeout"]) == (1, 1)
-    assert (options["protocol"], options["redis_connect_func"]) == (2, connect)
-    assert options["retry"].get_retries() == 0
-
-
-def test_no_tracking_listener_with_replicas():
-    cache = RedisCache("redis://primary:6379/0,redis://replica:6379/0", {})
-    assert cache.tracking_pool(lambda connection: None) is None
 
 
 def test_threads_sharing_the_client_each_read_their_own_values(cache):

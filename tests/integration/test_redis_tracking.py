@@ -1,4 +1,4 @@
-"""bahk.redis_tracking: a value kept in memory is served until Redis says it changed, and never when the process
+"""hub.redis_tracking: a value kept in memory is served until Redis says it changed, and never when the process
 may have missed that.
 
 The copy's rules are a table in tests/unit/test_redis_tracking.py; the listener is tested on
@@ -15,7 +15,7 @@ import pytest
 from django.core.cache import caches
 
 from bahk import backing_services
-from bahk.redis_tracking import KeptValues
+from hub.redis_tracking import KeptValues
 from tests.support.processes import ROOT, clean_env
 from tests.support.servers import RedisServer, wait_until
 
@@ -198,7 +198,7 @@ import os, sys, threading
 import django
 django.setup()
 from django.core.cache import caches
-from bahk.redis_tracking import KeptValues
+from hub.redis_tracking import KeptValues
 from hub import map_cache  # keeps the map's data version: must start nothing at import
 from tests.support.servers import wait_until
 

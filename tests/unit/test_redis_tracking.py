@@ -1,11 +1,17 @@
-"""bahk.redis_tracking's rules for the local copy, as a table of event sequences.
+"""hub.redis_tracking's rules for the local copy, as a table of event sequences, and the listener's connections.
 
 The listener on a real Redis is tested in tests/integration/test_redis_tracking.py.
 """
 
-import pytest
+import ssl
 
-from bahk.redis_tracking import MISSING, LocalCopy, apply
+import pytest
+import redis
+from django.core.cache.backends.redis import RedisCache as DjangosRedisCache
+
+from bahk import backing_services
+from bahk.redis_cache import RedisCache
+from hub.redis_tracking import MISSING, LocalCopy, apply, listener_pool
 
 KEY = b":1:k"
 SUBSCRIBED = {"type": "subscribe", "channel": b"__redis__:invalidate", "data": 1}
@@ -57,3 +63,30 @@ def test_local_copy_rules(steps, later, expected):
         else:
             copy.keep(KEY, event[1], started, now)
     assert copy.get(KEY, steps[-1][0] + later) == expected
+
+
+@pytest.mark.parametrize("backend", [RedisCache, DjangosRedisCache], ids=["project's backend", "Django's backend"])
+def test_the_listener_reaches_redis_as_the_cache_does_on_resp2(backend):
+    """Heroku's rediss:// with its self-signed certificate, and the cache's timeouts, on the listener's connections."""
+    settings = backing_services.redis_cache("rediss://:password@redis.example.com:6380/2")
+    cache = backend(settings["LOCATION"], {"OPTIONS": settings["OPTIONS"]})
+
+    def connect(connection):
+        pass
+
+    pool = listener_pool(cache, connect)
+    options = pool.connection_kwargs
+
+    assert pool.connection_class is redis.SSLConnection
+    assert (options["host"], options["port"], options["db"]) == ("redis.example.com", 6380, 2)
+    assert options["ssl_cert_reqs"] == ssl.CERT_NONE
+    assert (options["socket_timeout"], options["socket_connect_timeout"]) == (1, 1)
+    assert (options["protocol"], options["redis_connect_func"]) == (2, connect)
+    assert options["retry"].get_retries() == 0
+    assert pool.max_connections == 1
+
+
+def test_no_listener_with_replicas():
+    cache = RedisCache("redis://primary:6379/0,redis://replica:6379/0", {})
+
+    assert listener_pool(cache, lambda connection: None) is None

@@ -11,7 +11,7 @@ only imported the app, so all of this starts on the first read after the
 fork, never at import):
 
 1. A listener thread opens one connection with the cache's own URL and
-   options (TLS, timeouts), its pool capped at one (TRACKING_CONNECTIONS,
+   options (TLS, timeouts), its pool capped at one (LISTENER_CONNECTIONS,
    which the capacity report counts per process), on RESP2: redis-py's RESP3 client-side cache
    refuses Redis before 7.4, and Heroku's Key-Value Store is Valkey 7.2.
 2. On it, every time it connects: CLIENT TRACKING ON REDIRECT <its own id>
@@ -47,10 +47,12 @@ from dataclasses import dataclass
 
 import redis
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.signals import setting_changed
+from redis import ConnectionPool
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-
-from bahk.redis_cache import RedisCache
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,9 @@ HEARTBEAT_SECONDS = 1.0
 TRUST_SECONDS = 3.0
 # Between attempts to reach Redis again.
 RETRY_SECONDS = 1.0
+
+# One subscribed connection per process; bahk/capacity.py counts it.
+LISTENER_CONNECTIONS = 1
 
 MISSING = object()
 
@@ -206,7 +211,7 @@ class Listener(threading.Thread):
 
 @dataclass(frozen=True)
 class Tracking:
-    """One process's copy and its listener; no copy when the cache is not bahk's single-server Redis."""
+    """One process's copy and its listener; no copy unless the cache is a single-server Redis."""
 
     copy: LocalCopy | None = None
     redis_keys: dict[str, bytes] | None = None
@@ -265,7 +270,7 @@ class KeptValues:
             return Tracking()
         copy = LocalCopy()
         redis_keys = {key: cache.make_key(key).encode() for key in self.keys}
-        pool = cache.tracking_pool(functools.partial(start_tracking, copy, list(redis_keys.values())))
+        pool = listener_pool(cache, functools.partial(start_tracking, copy, list(redis_keys.values())))
         if pool is None:
             return Tracking()
         listener = Listener(copy, pool)
@@ -285,3 +290,25 @@ class KeptValues:
     def settings_changed(self, setting, **kwargs) -> None:
         if setting == "CACHES":
             self.stop()
+
+
+def listener_pool(cache: RedisCache, connect) -> ConnectionPool | None:
+    """Connections for the listener, or None when the cache has more than one server.
+
+    The cache's own URL and options (TLS, timeouts), so the listener reaches Redis exactly as
+    the cache does, on RESP2 (see above), with connect() run on every connection it opens and no
+    silent retries. With replicas, reads go to one of them at random while invalidations come
+    from the one the listener is on: no copy is kept then.
+    """
+    # Django's RedisCacheClient keeps the servers and pool options it was given, and has no public
+    # accessor for them: read them where it keeps them (Django's backend, or the project's subclass).
+    client = cache._cache
+    if len(client._servers) != 1:
+        return None
+    options = client._pool_options | {
+        "protocol": 2,
+        "retry": Retry(NoBackoff(), 0),
+        "redis_connect_func": connect,
+        "max_connections": LISTENER_CONNECTIONS,
+    }
+    return client._pool_class.from_url(client._servers[0], **options)
