@@ -7,6 +7,7 @@ running dyno.
 """
 
 import logging
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from sentry_sdk.utils import BadDsn, Dsn
 
 from . import env, limits
 from .dyno import Dyno
-from .release import environment_name, release_name
+from .release.name import build_commit, git_commit, recorded_build_commit
 
 REQUEST_BODIES = ("never", "small", "medium", "always")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "OFF")
@@ -25,6 +26,9 @@ DRAIN_SECRET = re.compile(r"[A-Za-z0-9._~-]{24,200}")
 # Share of transactions traced when SENTRY_TRACES_SAMPLE_RATE is unset.
 DEFAULT_TRACES_SAMPLE_RATES = {"development": 1.0, "staging": 0.5}
 PRODUCTION_TRACES_SAMPLE_RATE = 0.1
+DEFAULT_URL = "https://sentry.io"
+DEFAULT_TIMEOUT = 30.0
+RELEASE_REGISTRATION_REQUIRED = ("SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
 # Errors a user caused or Django already answered: noise in Sentry.
 DEFAULT_IGNORED_ERRORS = (
     "django.core.exceptions.DisallowedHost",
@@ -126,6 +130,61 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
         # Review apps come and go: their liveness would only ever alert.
         liveness_seconds=0 if dyno.is_review_app else liveness_seconds(environ),
         web_port=env.number(environ, "PORT", None, minimum=1, maximum=65535, integer=True),
+    )
+
+
+def release_name(environ: Mapping[str, str] | None = None, git=git_commit, recorded=recorded_build_commit) -> str:
+    """SENTRY_RELEASE, else the build's commit (release/name.py says where it is found)."""
+    environ = os.environ if environ is None else environ
+    return env.text(environ, "SENTRY_RELEASE") or build_commit(environ, git=git, recorded=recorded)
+
+
+def environment_name(environ: Mapping[str, str], dyno: Dyno) -> str:
+    """SENTRY_ENVIRONMENT, else ENVIRONMENT, else review on a review app, production on any other Heroku app
+    and development elsewhere.
+
+    Every review app shares the one "review" environment, told apart by its heroku_pr and heroku_branch tags:
+    Sentry cannot delete an environment, only hide it, so one per pull request would pile up.
+    """
+    return (
+        env.text(environ, "SENTRY_ENVIRONMENT")
+        or env.text(environ, "ENVIRONMENT")
+        or ("review" if dyno.is_review_app else "production" if dyno.on_heroku else "development")
+    )
+
+
+@dataclass(frozen=True)
+class ReleaseSettings:
+    auth_token: str = field(default="", repr=False)
+    org: str = ""
+    project: str = ""
+    url: str = DEFAULT_URL
+    repository: str = ""
+    timeout: float = DEFAULT_TIMEOUT
+    strict: bool = False
+
+    @property
+    def missing(self) -> list[str]:
+        """The variables registration needs that are not set."""
+        values = dict(zip(RELEASE_REGISTRATION_REQUIRED, (self.auth_token, self.org, self.project), strict=True))
+        return [name for name, value in values.items() if not value]
+
+
+def read_release_settings(environ: Mapping[str, str]) -> ReleaseSettings:
+    """The release phase's registration settings (release/sentry_api.py uses them)."""
+    url = env.text(environ, "SENTRY_URL", DEFAULT_URL).rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"SENTRY_URL must be your Sentry's address, like {DEFAULT_URL} or https://sentry.example.com; got {url!r}."
+        )
+    return ReleaseSettings(
+        auth_token=env.text(environ, "SENTRY_AUTH_TOKEN"),
+        org=env.text(environ, "SENTRY_ORG"),
+        project=env.text(environ, "SENTRY_PROJECT"),
+        url=url,
+        repository=env.text(environ, "SENTRY_REPOSITORY"),
+        timeout=env.number(environ, "SENTRY_RELEASE_TIMEOUT", DEFAULT_TIMEOUT, minimum=1, maximum=600),
+        strict=env.flag(environ, "SENTRY_RELEASE_STRICT"),
     )
 
 

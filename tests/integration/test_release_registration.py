@@ -12,7 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sentry_heroku.release import git_commit, release_name
+from sentry_heroku.config import release_name
+from sentry_heroku.release.name import git_commit
 from tests.support.processes import DYNO_ADDONS, HOST, ROOT, VENV_BIN, clean_env, heroku_env, run_command
 from tests.support.sentry_api import BLACK_HOLE, Scripted, SentryAPI
 from tests.support.sentry_sink import tags_of

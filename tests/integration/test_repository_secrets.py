@@ -112,7 +112,7 @@ def test_an_allowed_fake_value_is_reported_outside_the_file_it_is_allowed_in():
     fake = "sntrys_test_only_" + "7f3c9a1e5b2d4c6f8a0b"
 
     assert unexpected_secrets("tests/integration/test_release_registration.py", fake) == []
-    assert unexpected_secrets("sentry_heroku/release.py", fake) == [("Sentry auth token", fake)]
+    assert unexpected_secrets("sentry_heroku/release/name.py", fake) == [("Sentry auth token", fake)]
 
 
 def test_a_heroku_token_is_found_and_a_heroku_app_id_is_not():

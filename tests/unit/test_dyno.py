@@ -1,4 +1,4 @@
-"""What a dyno learns about itself from its environment (the release name built from it is in test_release.py)."""
+"""What a dyno learns about itself from its environment (the release name built from it is in test_release_name.py)."""
 
 import pytest
 

@@ -28,58 +28,20 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from django.core.exceptions import ImproperlyConfigured
+from .. import limits
+from ..config import ReleaseSettings
 
-from . import env, limits
-
-DEFAULT_URL = "https://sentry.io"
-DEFAULT_TIMEOUT = 30.0
 # Sentry's API answers in well under a second; an attempt this slow is
 # abandoned and retried while time is left.
 ATTEMPT_TIMEOUT = 10.0
 # Waits between attempts: 0.5 s, 1 s, 2 s, ... up to 8 s, unless Sentry says how long in Retry-After.
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
-REQUIRED = ("SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-
-
-@dataclass(frozen=True)
-class ReleaseSettings:
-    auth_token: str = field(default="", repr=False)
-    org: str = ""
-    project: str = ""
-    url: str = DEFAULT_URL
-    repository: str = ""
-    timeout: float = DEFAULT_TIMEOUT
-    strict: bool = False
-
-    @property
-    def missing(self) -> list[str]:
-        """The variables registration needs that are not set."""
-        values = dict(zip(REQUIRED, (self.auth_token, self.org, self.project), strict=True))
-        return [name for name, value in values.items() if not value]
-
-
-def from_environ(environ: Mapping[str, str]) -> ReleaseSettings:
-    url = env.text(environ, "SENTRY_URL", DEFAULT_URL).rstrip("/")
-    if not url.startswith(("https://", "http://")):
-        raise ImproperlyConfigured(
-            f"SENTRY_URL must be your Sentry's address, like {DEFAULT_URL} or https://sentry.example.com; got {url!r}."
-        )
-    return ReleaseSettings(
-        auth_token=env.text(environ, "SENTRY_AUTH_TOKEN"),
-        org=env.text(environ, "SENTRY_ORG"),
-        project=env.text(environ, "SENTRY_PROJECT"),
-        url=url,
-        repository=env.text(environ, "SENTRY_REPOSITORY"),
-        timeout=env.number(environ, "SENTRY_RELEASE_TIMEOUT", DEFAULT_TIMEOUT, minimum=1, maximum=600),
-        strict=env.flag(environ, "SENTRY_RELEASE_STRICT"),
-    )
 
 
 @dataclass(frozen=True)
@@ -321,7 +283,7 @@ class SentryReleases:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        # S310 cannot know that from_environ() lets only http(s) into SENTRY_URL.
+        # S310 cannot know that config.read_release_settings() lets only http(s) into SENTRY_URL.
         url = self.settings.url + path
         request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310

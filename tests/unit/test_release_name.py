@@ -2,8 +2,9 @@
 
 import pytest
 
+from sentry_heroku.config import environment_name, release_name
 from sentry_heroku.dyno import read_dyno
-from sentry_heroku.release import environment_name, recorded_build_commit, release_name
+from sentry_heroku.release.name import recorded_build_commit
 
 BUILD_COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
 SLUG_COMMIT = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
