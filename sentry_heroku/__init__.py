@@ -8,8 +8,7 @@ and the standard library only (Celery and redis-py when the project has them).
 
 To add it to a Django project on Heroku, copy this folder beside manage.py, then:
 - settings.py: "sentry_heroku" in INSTALLED_APPS;
-  "sentry_heroku.middleware.SentryRequestContextMiddleware" and, right after it,
-  "sentry_heroku.watchdog.SlowRequestMiddleware" in MIDDLEWARE;
+  "sentry_heroku.middleware.SentryHerokuMiddleware" in MIDDLEWARE (before SessionMiddleware);
   at the end, ``sentry_heroku.init(os.environ, static_url=STATIC_URL)``;
 - urls.py: ``path("", include("sentry_heroku.urls"))`` for /api/sentry-debug/ and the log drain,
   /heroku/logs/ (off until HEROKU_DRAIN_SECRET is set);
