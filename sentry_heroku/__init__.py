@@ -17,6 +17,6 @@ To add it to a Django project on Heroku, copy this folder beside manage.py, then
 - Procfile: ``release: python manage.py register_sentry_release`` (after migrate).
 """
 
-from .setup import Setup, current, init
+from .startup import Setup, current, init
 
 __all__ = ["Setup", "current", "init"]

@@ -19,7 +19,7 @@ from django.utils.functional import empty
 from . import limits
 from .scrubbing import is_secret_key
 from .sdk import REQUEST_SECRETS_HINT
-from .setup import current
+from .startup import current
 from .watchdog import Running, watchdog_for
 
 

@@ -15,7 +15,7 @@ from django.utils.functional import SimpleLazyObject
 from sentry_sdk.transport import Transport
 
 import sentry_heroku
-from sentry_heroku import setup
+from sentry_heroku import startup
 from sentry_heroku.middleware import (
     SentryHerokuMiddleware,
     describe_request,
@@ -118,7 +118,7 @@ def configured(monkeypatch):
         active = sentry_heroku.current()
         config = dataclasses.replace(active.config, **changes)
         enabled = active.enabled if enabled is None else enabled
-        monkeypatch.setattr(setup, "_current", dataclasses.replace(active, config=config, enabled=enabled))
+        monkeypatch.setattr(startup, "_current", dataclasses.replace(active, config=config, enabled=enabled))
 
     return change
 

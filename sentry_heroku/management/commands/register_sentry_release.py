@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from ...registration import RegistrationFailed, Release, SentryReleases, from_environ, release_commit, started_at
-from ...setup import current
+from ...startup import current
 
 PREFIX = "sentry: "
 

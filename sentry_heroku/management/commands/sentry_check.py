@@ -12,7 +12,7 @@ from sentry_sdk.utils import Dsn
 
 from ...crons import monitor_lines
 from ...sdk import dyno_tags
-from ...setup import current
+from ...startup import current
 
 FLUSH_SECONDS = 10
 # The project's connection report, where it has one (bahk's `manage.py capacity`): found by command
