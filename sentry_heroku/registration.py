@@ -316,7 +316,7 @@ class SentryReleases:
             attempt += 1
 
     def send(self, method: str, path: str, body: dict | None, *, timeout: float) -> Answer:
-        headers = {"Authorization": f"Bearer {self.settings.auth_token}", "User-Agent": "bahk-release-phase"}
+        headers = {"Authorization": f"Bearer {self.settings.auth_token}", "User-Agent": "sentry-heroku-release-phase"}
         data = None
         if body is not None:
             data = json.dumps(body).encode()

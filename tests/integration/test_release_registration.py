@@ -89,6 +89,8 @@ def test_release_commit_and_deploy_are_registered(api):
     assert result.stderr == ""
     for request in api.recorded():
         assert request.headers["authorization"] == f"Bearer {TOKEN}"
+        # The app's own name, not the project's: Sentry's audit log shows it.
+        assert request.headers["user-agent"] == "sentry-heroku-release-phase"
 
 
 def test_registering_a_release_that_exists_succeeds(api):
