@@ -2,7 +2,9 @@
 
 Prints the effective configuration (never the DSN's key), sends a test
 message and a test exception, waits for them to be sent and exits non-zero
-when they were not delivered.
+when they were not delivered. Like every command it runs the system checks
+first (sentry_heroku/checks.py), so a broken set-up is named, with its fix,
+before anything is sent.
 """
 
 import sentry_sdk
