@@ -15,11 +15,15 @@ from django.core.exceptions import ImproperlyConfigured
 from sentry_sdk.utils import BadDsn, Dsn
 
 from . import env, limits
-from .dyno import Dyno
-from .release import environment_name, release_name
+from .dyno import Dyno, read_dyno
+from .release.name import environment_name, git_commit, recorded_build_commit, release_name
 
 REQUEST_BODIES = ("never", "small", "medium", "always")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "OFF")
+# The release phase's Sentry API (register_sentry_release): its default address and deadline, and what it needs.
+DEFAULT_URL = "https://sentry.io"
+DEFAULT_TIMEOUT = 30.0
+REQUIRED = ("SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
 # Characters that need no escaping in the user-info part of a URL.
 DRAIN_SECRET = re.compile(r"[A-Za-z0-9._~-]{24,200}")
 # Share of transactions traced when SENTRY_TRACES_SAMPLE_RATE is unset.
@@ -84,9 +88,9 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
     dsn = env.text(environ, "SENTRY_DSN")
     if dsn:
         check_dsn(dsn)
-    environment = environment_name(environ, dyno)
+    environment = read_environment_name(environ, dyno)
     check_name(environ, ("SENTRY_ENVIRONMENT", "ENVIRONMENT"), environment, limits.environment_problem)
-    release = release_name(environ)
+    release = read_release_name(environ, dyno)
     if release:  # none at all is allowed: events then carry no release
         check_name(environ, ("SENTRY_RELEASE",), release, limits.release_problem)
     traces_default = DEFAULT_TRACES_SAMPLE_RATES.get(environment, PRODUCTION_TRACES_SAMPLE_RATE)
@@ -126,6 +130,59 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
         # Review apps come and go: their liveness would only ever alert.
         liveness_seconds=0 if dyno.is_review_app else liveness_seconds(environ),
         web_port=env.number(environ, "PORT", None, minimum=1, maximum=65535, integer=True),
+    )
+
+
+def read_release_name(environ: Mapping[str, str], dyno: Dyno | None = None, *, git=git_commit,
+                      recorded=recorded_build_commit) -> str:  # fmt: skip
+    """The release name (release/name.py) from SENTRY_RELEASE, the dyno's metadata, SOURCE_VERSION, the slug, git."""
+    dyno = read_dyno(environ) if dyno is None else dyno
+    return release_name(
+        env.text(environ, "SENTRY_RELEASE"),
+        dyno.commit,
+        env.text(environ, "SOURCE_VERSION"),
+        git=git,
+        recorded=recorded,
+    )
+
+
+def read_environment_name(environ: Mapping[str, str], dyno: Dyno) -> str:
+    """The environment name (release/name.py) from SENTRY_ENVIRONMENT, else ENVIRONMENT, else the dyno."""
+    return environment_name(env.text(environ, "SENTRY_ENVIRONMENT") or env.text(environ, "ENVIRONMENT"), dyno)
+
+
+@dataclass(frozen=True)
+class ReleaseSettings:
+    auth_token: str = field(default="", repr=False)
+    org: str = ""
+    project: str = ""
+    url: str = DEFAULT_URL
+    repository: str = ""
+    timeout: float = DEFAULT_TIMEOUT
+    strict: bool = False
+
+    @property
+    def missing(self) -> list[str]:
+        """The variables registration needs that are not set."""
+        values = dict(zip(REQUIRED, (self.auth_token, self.org, self.project), strict=True))
+        return [name for name, value in values.items() if not value]
+
+
+def read_release_settings(environ: Mapping[str, str]) -> ReleaseSettings:
+    """The release phase's SENTRY_* variables (register_sentry_release; release/sentry_api.py)."""
+    url = env.text(environ, "SENTRY_URL", DEFAULT_URL).rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"SENTRY_URL must be your Sentry's address, like {DEFAULT_URL} or https://sentry.example.com; got {url!r}."
+        )
+    return ReleaseSettings(
+        auth_token=env.text(environ, "SENTRY_AUTH_TOKEN"),
+        org=env.text(environ, "SENTRY_ORG"),
+        project=env.text(environ, "SENTRY_PROJECT"),
+        url=url,
+        repository=env.text(environ, "SENTRY_REPOSITORY"),
+        timeout=env.number(environ, "SENTRY_RELEASE_TIMEOUT", DEFAULT_TIMEOUT, minimum=1, maximum=600),
+        strict=env.flag(environ, "SENTRY_RELEASE_STRICT"),
     )
 
 

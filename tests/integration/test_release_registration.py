@@ -12,7 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sentry_heroku.release import git_commit, release_name
+from sentry_heroku.config import read_release_name
+from sentry_heroku.release.name import git_commit
 from tests.support.processes import DYNO_ADDONS, HOST, ROOT, VENV_BIN, clean_env, heroku_env, run_command
 from tests.support.sentry_api import BLACK_HOLE, Scripted, SentryAPI
 from tests.support.sentry_sink import tags_of
@@ -331,7 +332,7 @@ def test_the_registered_release_is_the_one_the_sdk_puts_on_events(api, sentry_si
     )
     if not names and not (ROOT / ".git").exists():
         pytest.skip("a build without .git (Heroku CI's) has no checkout to name a release by: test_post_compile.py")
-    expected = release_name(env, recorded=lambda: "")
+    expected = read_release_name(env, recorded=lambda: "")
     assert expected
     if not names:
         assert expected == git_commit()

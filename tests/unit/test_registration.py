@@ -1,16 +1,15 @@
-"""The pure parts of sentry_heroku/registration.py: settings, backoff, Retry-After, deploy times, commits, names."""
+"""The pure parts of the release phase: settings (config.py), and sentry_api.py's backoff, Retry-After, times, names."""
 
 from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from sentry_heroku.registration import (
+from sentry_heroku.config import ReleaseSettings, read_release_settings
+from sentry_heroku.release.sentry_api import (
     RegistrationFailed,
-    ReleaseSettings,
     backoff,
     check_version,
-    from_environ,
     next_cursor,
     release_commit,
     retry_after_seconds,
@@ -42,7 +41,7 @@ NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
     ],
 )
 def test_registration_settings_come_from_the_environment(environ, expected):
-    assert from_environ(environ) == expected
+    assert read_release_settings(environ) == expected
 
 
 @pytest.mark.parametrize(
@@ -57,7 +56,7 @@ def test_registration_settings_come_from_the_environment(environ, expected):
 )
 def test_bad_registration_settings_name_the_variable(environ, variable):
     with pytest.raises(ImproperlyConfigured, match=variable):
-        from_environ(environ)
+        read_release_settings(environ)
 
 
 @pytest.mark.parametrize(
@@ -70,11 +69,11 @@ def test_bad_registration_settings_name_the_variable(environ, variable):
     ],
 )
 def test_missing_lists_the_variables_registration_needs(environ, missing):
-    assert from_environ(environ).missing == missing
+    assert read_release_settings(environ).missing == missing
 
 
 def test_token_is_not_in_the_settings_repr():
-    assert TOKEN not in repr(from_environ({"SENTRY_AUTH_TOKEN": TOKEN}))
+    assert TOKEN not in repr(read_release_settings({"SENTRY_AUTH_TOKEN": TOKEN}))
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,9 @@
 
 import pytest
 
+from sentry_heroku.config import read_environment_name, read_release_name
 from sentry_heroku.dyno import read_dyno
-from sentry_heroku.release import environment_name, recorded_build_commit, release_name
+from sentry_heroku.release.name import recorded_build_commit
 
 BUILD_COMMIT = "2c3a0b24069af49b3de35b8e8c26765c1dba9ff0"
 SLUG_COMMIT = "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432"
@@ -46,7 +47,7 @@ def git() -> str:
     ids=["sentry-release", "build-commit", "slug-commit", "source-version", "git", "blank-values-skipped", "nothing"],
 )
 def test_release_name_takes_the_most_specific_source(environ, git_commit, expected):
-    assert release_name(environ, git=git_commit, recorded=lambda: "") == expected
+    assert read_release_name(environ, git=git_commit, recorded=lambda: "") == expected
 
 
 @pytest.mark.parametrize(
@@ -63,7 +64,7 @@ def test_a_slug_names_its_release_by_the_commit_its_build_recorded(tmp_path, env
     record = tmp_path / ".build-commit"
     record.write_text(RECORDED_COMMIT + "\n")
 
-    assert release_name(environ, git=git, recorded=lambda: recorded_build_commit(record)) == expected
+    assert read_release_name(environ, git=git, recorded=lambda: recorded_build_commit(record)) == expected
 
 
 def test_outside_a_slug_there_is_no_recorded_commit(tmp_path):
@@ -88,4 +89,4 @@ REVIEW_APP = {"DYNO": "web.1", "HEROKU_PR_NUMBER": "123", "HEROKU_BRANCH": "fix-
     ids=["heroku", "review-app", "branch-only", "pr-only", "explicit-wins", "ENVIRONMENT", "laptop", "heroku-ci"],
 )
 def test_environment_name(environ, expected):
-    assert environment_name(environ, read_dyno(environ)) == expected
+    assert read_environment_name(environ, read_dyno(environ)) == expected

@@ -2,7 +2,7 @@
 
 bin/release runs it after the migrations. It names the release with the
 string the SDK puts on events (the config's release, from
-sentry_heroku.release.release_name) and prints one line per step. A Sentry outage
+sentry_heroku.release.name) and prints one line per step. A Sentry outage
 never blocks a deploy: a failure is one warning and exit 0, unless
 SENTRY_RELEASE_STRICT=1.
 """
@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...registration import RegistrationFailed, Release, SentryReleases, from_environ, release_commit, started_at
+from ...config import read_release_settings
+from ...release.sentry_api import RegistrationFailed, Release, SentryReleases, release_commit, started_at
 from ...startup import current
 
 PREFIX = "sentry: "
@@ -22,7 +23,7 @@ class Command(BaseCommand):
     help = "Create this release in Sentry, link its commit, finalize it and record the deploy."
 
     def handle(self, **options):
-        config = from_environ(os.environ)
+        config = read_release_settings(os.environ)
         if config.missing:
             self.say(f"release registration skipped; set {', '.join(config.missing)} to register releases and deploys")
             return

@@ -1,23 +1,8 @@
 """Sentry's release API, as the release phase uses it: create a release, link its commit, finalize it, record a deploy.
 
-The requests are the ones sentry-cli sends for `releases new`, `releases
-set-commits --commit REPO@SHA`, `releases finalize` and `deploys new`
-(tests/integration/test_release_registration.py runs both against one
-recording server), made with the standard library so the slug needs no
-extra binary.
-
-Why not run the official sentry-cli here: Heroku's release phase holds the
-deploy until it exits, so it must be bounded, and a Sentry outage must not
-stop a deploy. sentry-cli 3.8 is neither: against a Sentry that accepts the
-connection and never answers it waits with no time limit (still waiting after
-120 s, measured), and a refused connection fails it at once, without a retry.
-
-Every request shares one deadline, SENTRY_RELEASE_TIMEOUT from the start of
-the registration: no attempt's socket timeout is longer than what is left of
-it, so a server that accepts and never answers cannot hold the release phase.
-A refused connection, a 429 or a 5xx is retried with backoff within that
-deadline, and running out of it prints a warning and lets the deploy go on
-unless SENTRY_RELEASE_STRICT=1.
+The requests are the ones sentry-cli sends for `releases new`, `set-commits --commit REPO@SHA`, `finalize` and
+`deploys new`, made with the standard library and under one deadline (SENTRY_RELEASE_TIMEOUT), retried on
+connection errors, 429 and 5xx. Why not sentry-cli, and how the deadline works: docs/release-phase.md.
 """
 
 import email.utils
@@ -28,58 +13,20 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from django.core.exceptions import ImproperlyConfigured
+from .. import limits
+from ..config import ReleaseSettings
 
-from . import env, limits
-
-DEFAULT_URL = "https://sentry.io"
-DEFAULT_TIMEOUT = 30.0
 # Sentry's API answers in well under a second; an attempt this slow is
 # abandoned and retried while time is left.
 ATTEMPT_TIMEOUT = 10.0
 # Waits between attempts: 0.5 s, 1 s, 2 s, ... up to 8 s, unless Sentry says how long in Retry-After.
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
-REQUIRED = ("SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
 FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-
-
-@dataclass(frozen=True)
-class ReleaseSettings:
-    auth_token: str = field(default="", repr=False)
-    org: str = ""
-    project: str = ""
-    url: str = DEFAULT_URL
-    repository: str = ""
-    timeout: float = DEFAULT_TIMEOUT
-    strict: bool = False
-
-    @property
-    def missing(self) -> list[str]:
-        """The variables registration needs that are not set."""
-        values = dict(zip(REQUIRED, (self.auth_token, self.org, self.project), strict=True))
-        return [name for name, value in values.items() if not value]
-
-
-def from_environ(environ: Mapping[str, str]) -> ReleaseSettings:
-    url = env.text(environ, "SENTRY_URL", DEFAULT_URL).rstrip("/")
-    if not url.startswith(("https://", "http://")):
-        raise ImproperlyConfigured(
-            f"SENTRY_URL must be your Sentry's address, like {DEFAULT_URL} or https://sentry.example.com; got {url!r}."
-        )
-    return ReleaseSettings(
-        auth_token=env.text(environ, "SENTRY_AUTH_TOKEN"),
-        org=env.text(environ, "SENTRY_ORG"),
-        project=env.text(environ, "SENTRY_PROJECT"),
-        url=url,
-        repository=env.text(environ, "SENTRY_REPOSITORY"),
-        timeout=env.number(environ, "SENTRY_RELEASE_TIMEOUT", DEFAULT_TIMEOUT, minimum=1, maximum=600),
-        strict=env.flag(environ, "SENTRY_RELEASE_STRICT"),
-    )
 
 
 @dataclass(frozen=True)
@@ -321,7 +268,7 @@ class SentryReleases:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        # S310 cannot know that from_environ() lets only http(s) into SENTRY_URL.
+        # S310 cannot know that config.read_release_settings() lets only http(s) into SENTRY_URL.
         url = self.settings.url + path
         request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
