@@ -1,17 +1,9 @@
 """A Sentry warning for a request still running after SENTRY_SLOW_REQUEST_SECONDS, with the line it is on.
 
-gunicorn's gthread worker never stops a slow request: the router answers
-H12 at 30 s and the request runs on, and nobody learns where it was stuck.
-At 25 s (the default) the watchdog sends one warning with the current stack
-of the thread serving the request, its method, route and request_id, its
-trace and the dyno's tags: the twin of the H12 the log drain reports.
-
-One monitoring thread per worker process, started by the first request the
-worker serves: gunicorn loads the app before forking (preload_app), and a
-thread started at import would stay behind in the master. Per request
-SentryHerokuMiddleware (middleware.py) only notes the thread, the time and
-the request in a dict and removes them again (python -m bench.log_drain
-measures it).
+gunicorn's gthread worker never stops a slow request: the router answers H12 at 30 s and the request runs
+on. At 25 s (the default) the watchdog sends one warning with the serving thread's stack, the request's
+route, request_id and trace, and the dyno's tags. SentryHerokuMiddleware (middleware.py) notes each request
+here; one thread per worker process watches them. How and why: docs/heroku-errors.md.
 """
 
 import logging
