@@ -52,8 +52,8 @@ def check_middleware(app_configs=None, **kwargs) -> list:
     if old:
         return [
             Error(
-                f"MIDDLEWARE lists {', '.join(map(repr, old))}, which no longer exist: one middleware does both jobs.",
-                hint=f"Replace them with one line, {MIDDLEWARE!r}.",
+                f"MIDDLEWARE still lists {', '.join(map(repr, old))}: gone, one middleware does both jobs now.",
+                hint=f"Replace the old names with one line, {MIDDLEWARE!r}.",
                 id="sentry_heroku.E003",
             )
         ]

@@ -53,7 +53,7 @@ def test_the_old_two_middlewares_are_to_be_replaced_by_the_one(old):
     with override_settings(MIDDLEWARE=middleware):
         messages = django_checks.run_checks(tags=[checks.TAG])
     assert [(message.id, message.hint) for message in messages] == [
-        ("sentry_heroku.E003", f"Replace them with one line, {MIDDLEWARE!r}.")
+        ("sentry_heroku.E003", f"Replace the old names with one line, {MIDDLEWARE!r}.")
     ]
     assert all(name in messages[0].msg for name in old)
 
