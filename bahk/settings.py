@@ -81,8 +81,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, so static files skip the rest of the stack.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "sentry_heroku.middleware.SentryRequestContextMiddleware",
-    "sentry_heroku.watchdog.SlowRequestMiddleware",
+    "sentry_heroku.middleware.SentryHerokuMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -11,7 +11,7 @@
    over a round, divided by the batches in it; the cases run in interleaved
    rounds and the median is kept. A one-line batch and /health/ run beside
    it, for what any request costs.
-3. The watchdog: SlowRequestMiddleware around a view that does nothing,
+3. The middleware: SentryHerokuMiddleware (request context and the watchdog) around a view that does nothing,
    against the bare view, in this process with the SDK started; CPU per
    request, median of interleaved rounds.
 4. The drain under an adversarial storm: router errors (H27, H13, H18, H26)
@@ -202,7 +202,7 @@ def send(connection: http.client.HTTPConnection, method: str, path: str, body: b
 
 
 def watchdog_cost(rounds: int, requests: int) -> dict:
-    """CPU per request of SlowRequestMiddleware, with the SDK started as on a dyno."""
+    """CPU per request of SentryHerokuMiddleware, with the SDK started as on a dyno."""
     sink = SentrySink().start()
     os.environ.update({"DJANGO_SETTINGS_MODULE": "bahk.settings", "SENTRY_DSN": sink.dsn})
     os.environ.pop("SENTRY_FORCE_DISABLE", None)
@@ -211,14 +211,14 @@ def watchdog_cost(rounds: int, requests: int) -> dict:
     from django.test import RequestFactory
 
     django.setup()
-    from sentry_heroku.watchdog import SlowRequestMiddleware
+    from sentry_heroku.middleware import SentryHerokuMiddleware
 
     response = HttpResponse()
 
     def view(request):
         return response
 
-    watched = SlowRequestMiddleware(view)
+    watched = SentryHerokuMiddleware(view)
     request = RequestFactory().get("/api/participants/map/")
     bare, with_watchdog = [], []
     try:

@@ -6,7 +6,7 @@ class SentryHerokuConfig(AppConfig):
     verbose_name = "Sentry for Heroku"
 
     def ready(self):
-        from . import crons
+        from . import checks, crons  # noqa: F401 (importing checks registers them with manage.py check)
 
         crons.start()
         try:

@@ -7,7 +7,6 @@ running dyno.
 """
 
 import logging
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,19 +15,20 @@ from django.core.exceptions import ImproperlyConfigured
 from sentry_sdk.utils import BadDsn, Dsn
 
 from . import env, limits
-from .dyno import Dyno
-from .release.name import build_commit, git_commit, recorded_build_commit
+from .dyno import Dyno, read_dyno
+from .release.name import environment_name, git_commit, recorded_build_commit, release_name
 
 REQUEST_BODIES = ("never", "small", "medium", "always")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "OFF")
+# The release phase's Sentry API (register_sentry_release): its default address and deadline, and what it needs.
+DEFAULT_URL = "https://sentry.io"
+DEFAULT_TIMEOUT = 30.0
+REQUIRED = ("SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
 # Characters that need no escaping in the user-info part of a URL.
 DRAIN_SECRET = re.compile(r"[A-Za-z0-9._~-]{24,200}")
 # Share of transactions traced when SENTRY_TRACES_SAMPLE_RATE is unset.
 DEFAULT_TRACES_SAMPLE_RATES = {"development": 1.0, "staging": 0.5}
 PRODUCTION_TRACES_SAMPLE_RATE = 0.1
-DEFAULT_URL = "https://sentry.io"
-DEFAULT_TIMEOUT = 30.0
-RELEASE_REGISTRATION_REQUIRED = ("SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
 # Errors a user caused or Django already answered: noise in Sentry.
 DEFAULT_IGNORED_ERRORS = (
     "django.core.exceptions.DisallowedHost",
@@ -88,9 +88,9 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
     dsn = env.text(environ, "SENTRY_DSN")
     if dsn:
         check_dsn(dsn)
-    environment = environment_name(environ, dyno)
+    environment = read_environment_name(environ, dyno)
     check_name(environ, ("SENTRY_ENVIRONMENT", "ENVIRONMENT"), environment, limits.environment_problem)
-    release = release_name(environ)
+    release = read_release_name(environ, dyno)
     if release:  # none at all is allowed: events then carry no release
         check_name(environ, ("SENTRY_RELEASE",), release, limits.release_problem)
     traces_default = DEFAULT_TRACES_SAMPLE_RATES.get(environment, PRODUCTION_TRACES_SAMPLE_RATE)
@@ -133,24 +133,22 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
     )
 
 
-def release_name(environ: Mapping[str, str] | None = None, git=git_commit, recorded=recorded_build_commit) -> str:
-    """SENTRY_RELEASE, else the build's commit (release/name.py says where it is found)."""
-    environ = os.environ if environ is None else environ
-    return env.text(environ, "SENTRY_RELEASE") or build_commit(environ, git=git, recorded=recorded)
-
-
-def environment_name(environ: Mapping[str, str], dyno: Dyno) -> str:
-    """SENTRY_ENVIRONMENT, else ENVIRONMENT, else review on a review app, production on any other Heroku app
-    and development elsewhere.
-
-    Every review app shares the one "review" environment, told apart by its heroku_pr and heroku_branch tags:
-    Sentry cannot delete an environment, only hide it, so one per pull request would pile up.
-    """
-    return (
-        env.text(environ, "SENTRY_ENVIRONMENT")
-        or env.text(environ, "ENVIRONMENT")
-        or ("review" if dyno.is_review_app else "production" if dyno.on_heroku else "development")
+def read_release_name(environ: Mapping[str, str], dyno: Dyno | None = None, *, git=git_commit,
+                      recorded=recorded_build_commit) -> str:  # fmt: skip
+    """The release name (release/name.py) from SENTRY_RELEASE, the dyno's metadata, SOURCE_VERSION, the slug, git."""
+    dyno = read_dyno(environ) if dyno is None else dyno
+    return release_name(
+        env.text(environ, "SENTRY_RELEASE"),
+        dyno.commit,
+        env.text(environ, "SOURCE_VERSION"),
+        git=git,
+        recorded=recorded,
     )
+
+
+def read_environment_name(environ: Mapping[str, str], dyno: Dyno) -> str:
+    """The environment name (release/name.py) from SENTRY_ENVIRONMENT, else ENVIRONMENT, else the dyno."""
+    return environment_name(env.text(environ, "SENTRY_ENVIRONMENT") or env.text(environ, "ENVIRONMENT"), dyno)
 
 
 @dataclass(frozen=True)
@@ -166,12 +164,12 @@ class ReleaseSettings:
     @property
     def missing(self) -> list[str]:
         """The variables registration needs that are not set."""
-        values = dict(zip(RELEASE_REGISTRATION_REQUIRED, (self.auth_token, self.org, self.project), strict=True))
+        values = dict(zip(REQUIRED, (self.auth_token, self.org, self.project), strict=True))
         return [name for name, value in values.items() if not value]
 
 
 def read_release_settings(environ: Mapping[str, str]) -> ReleaseSettings:
-    """The release phase's registration settings (release/sentry_api.py uses them)."""
+    """The release phase's SENTRY_* variables (register_sentry_release; release/sentry_api.py)."""
     url = env.text(environ, "SENTRY_URL", DEFAULT_URL).rstrip("/")
     if not url.startswith(("https://", "http://")):
         raise ImproperlyConfigured(

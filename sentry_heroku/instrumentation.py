@@ -10,6 +10,7 @@ import functools
 import sentry_sdk
 
 from . import limits
+from .middleware import user_details
 
 
 def capture_errors(name: str, *, reraise: bool = True):
@@ -53,16 +54,6 @@ def with_sentry_context(name: str, op: str = "function"):
         return wrapper
 
     return decorate
-
-
-def user_details(user, *, send_pii: bool) -> dict | None:
-    """What Sentry may know of a user: id and staff flag; username and email only with PII allowed."""
-    if user is None or not user.is_authenticated:
-        return None
-    details = {"id": str(user.pk), "is_staff": user.is_staff}
-    if send_pii:
-        details |= {"username": user.get_username(), "email": user.email}
-    return details
 
 
 def set_user_context(user, *, send_pii: bool = False) -> None:

@@ -1,12 +1,14 @@
-"""Per-request Sentry context: who asked, which router request it was, how long it queued.
+"""The one middleware: per-request Sentry context, and the slow-request watchdog's note of each request.
 
-The middleware does almost nothing per request: it tags Heroku's
-X-Request-ID on events and Sentry logs (so they match the router's log line),
-records the router's queue time on the transaction, and registers an event processor.
-The processor runs only when an event or transaction is actually sent, and
-only then looks at the user and the request's secrets.
+Per request it does almost nothing: it tags Heroku's X-Request-ID on events
+and Sentry logs (so they match the router's log line), records the router's
+queue time on the transaction, registers an event processor, and notes the
+request for the watchdog (sentry_heroku/watchdog.py) while it runs. The
+processor runs only when an event or transaction is actually sent, and only
+then looks at the user and the request's secrets.
 """
 
+import threading
 import time
 import weakref
 from functools import partial
@@ -15,47 +17,68 @@ import sentry_sdk
 from django.utils.functional import empty
 
 from . import limits
-from .instrumentation import user_details
 from .scrubbing import is_secret_key
 from .sdk import REQUEST_SECRETS_HINT
-from .setup import current
+from .startup import current
+from .watchdog import Running, watchdog_for
 
 
-class SentryRequestContextMiddleware:
+class SentryHerokuMiddleware:
+    """Place it early in MIDDLEWARE (before SessionMiddleware): the watchdog then times the whole request.
+
+    request.user is read only when an event is sent, so AuthenticationMiddleware may come after it.
+    """
+
     def __init__(self, get_response):
         self.get_response = get_response
+        setup = current()
         # With tracing off the SDK starts no transaction per request (sdk.integrations) and so never
         # reads the caller's sentry-trace header: without this, tasks would not continue the caller's trace.
-        self.continues_trace = not current().config.tracing
+        self._continues_trace = not setup.config.tracing
+        threshold = setup.config.slow_request_seconds
+        # None when Sentry is off or SENTRY_SLOW_REQUEST_SECONDS is 0: nothing to report to, or asked not to.
+        self._watchdog = watchdog_for(threshold) if threshold and setup.enabled else None
 
     def __call__(self, request):
-        if sentry_sdk.get_client().is_active():
-            scope = sentry_sdk.get_isolation_scope()  # the SDK forks one per request
-            # META rather than request.headers, which copies every header on first use: this runs on every request.
-            meta = request.META
-            if self.continues_trace:
-                # The caller's trace, or a new one: its errors and the tasks it sends carry it.
-                scope.generate_propagation_context(incoming_trace(meta))
-            request_id = limits.tag_value(meta.get("HTTP_X_REQUEST_ID", ""))
-            if request_id:
-                scope.set_tag("request_id", request_id)
-                scope.set_attribute("request_id", request_id)  # Sentry Logs read attributes, not tags
-            queue_ms = queue_time_ms(meta.get("HTTP_X_REQUEST_START", ""), time.time())
-            if queue_ms is not None:
-                span = sentry_sdk.get_current_span()
-                if span is not None:
-                    span.set_data("http.server.request.time_in_queue", queue_ms)
-            scope.add_event_processor(partial(describe_request, weakref.ref(request)))
-        return self.get_response(request)
+        if not sentry_sdk.get_client().is_active():
+            return self.get_response(request)
+        scope = sentry_sdk.get_isolation_scope()  # the SDK forks one per request
+        # META rather than request.headers, which copies every header on first use: this runs on every request.
+        meta = request.META
+        if self._continues_trace:
+            # The caller's trace, or a new one: its errors and the tasks it sends carry it.
+            scope.generate_propagation_context(_incoming_trace(meta))
+        request_id = limits.tag_value(meta.get("HTTP_X_REQUEST_ID", ""))
+        if request_id:
+            scope.set_tag("request_id", request_id)
+            scope.set_attribute("request_id", request_id)  # Sentry Logs read attributes, not tags
+        queue_ms = queue_time_ms(meta.get("HTTP_X_REQUEST_START", ""), time.time())
+        if queue_ms is not None:
+            span = sentry_sdk.get_current_span()
+            if span is not None:
+                span.set_data("http.server.request.time_in_queue", queue_ms)
+        scope.add_event_processor(partial(describe_request, weakref.ref(request)))
+        watchdog = self._watchdog
+        if watchdog is None:
+            return self.get_response(request)
+        if watchdog.thread is None:
+            watchdog.start()
+        # The request's own scopes, so a report carries its request_id tag, its trace and its request data.
+        ident = threading.get_ident()
+        watchdog.running[ident] = Running(time.monotonic(), request, scope, sentry_sdk.get_current_scope())
+        try:
+            return self.get_response(request)
+        finally:
+            watchdog.running.pop(ident, None)
 
 
 # The headers a caller's trace arrives in, and where WSGI puts them.
-TRACE_HEADERS = {"sentry-trace": "HTTP_SENTRY_TRACE", "baggage": "HTTP_BAGGAGE"}
+_TRACE_HEADERS = {"sentry-trace": "HTTP_SENTRY_TRACE", "baggage": "HTTP_BAGGAGE"}
 
 
-def incoming_trace(meta) -> dict[str, str]:
+def _incoming_trace(meta) -> dict[str, str]:
     """The trace headers a caller sent, for the SDK's propagation context; empty starts a new trace."""
-    return {name: meta[key] for name, key in TRACE_HEADERS.items() if key in meta}
+    return {name: meta[key] for name, key in _TRACE_HEADERS.items() if key in meta}
 
 
 def queue_time_ms(header: str, now: float) -> float | None:
@@ -101,6 +124,16 @@ def ignored_user(user, domains: tuple[str, ...]) -> bool:
         return False
     email = (getattr(user, "email", "") or "").lower()
     return email.rpartition("@")[2] in domains
+
+
+def user_details(user, *, send_pii: bool) -> dict | None:
+    """What Sentry may know of a user: id and staff flag; username and email only with PII allowed."""
+    if user is None or not user.is_authenticated:
+        return None
+    details = {"id": str(user.pk), "is_staff": user.is_staff}
+    if send_pii:
+        details |= {"username": user.get_username(), "email": user.email}
+    return details
 
 
 def request_secrets(request) -> set[str]:

@@ -1,6 +1,6 @@
 """Sentry for every process on a dyno: web, worker, release phase and one-off.
 
-setup.init() calls init_sentry() once per process, so all of them start the
+startup.init() calls init_sentry() once per process, so all of them start the
 same way. What each event carries about the dyno is set on the *global*
 scope: in sentry-sdk 2.x the isolation scope at start-up belongs to the main
 thread only, and gunicorn's threads, Celery's pool and logging would not see it.
@@ -27,7 +27,7 @@ from .dyno import Dyno
 from .scrubbing import CLIENT_ADDRESS_HEADER_TERMS, scrub_event
 
 # Where middleware.py leaves what it learnt from the live request.
-REQUEST_SECRETS_HINT = "bahk_request_secrets"
+REQUEST_SECRETS_HINT = "sentry_heroku_request_secrets"
 
 
 class CountingTransport(HttpTransport):

@@ -1,16 +1,9 @@
 """A Sentry warning for a request still running after SENTRY_SLOW_REQUEST_SECONDS, with the line it is on.
 
-gunicorn's gthread worker never stops a slow request: the router answers
-H12 at 30 s and the request runs on, and nobody learns where it was stuck.
-At 25 s (the default) the watchdog sends one warning with the current stack
-of the thread serving the request, its method, route and request_id, its
-trace and the dyno's tags: the twin of the H12 the log drain reports.
-
-One monitoring thread per worker process, started by the first request the
-worker serves: gunicorn loads the app before forking (preload_app), and a
-thread started at import would stay behind in the master. Per request the
-middleware only notes the thread, the time and the request in a dict and
-removes them again (python -m bench.log_drain measures it).
+gunicorn's gthread worker never stops a slow request: the router answers H12 at 30 s and the request runs
+on. At 25 s (the default) the watchdog sends one warning with the serving thread's stack, the request's
+route, request_id and trace, and the dyno's tags. SentryHerokuMiddleware (middleware.py) notes each request
+here; one thread per worker process watches them. How and why: docs/heroku-errors.md.
 """
 
 import logging
@@ -21,19 +14,19 @@ import time
 from dataclasses import dataclass
 
 import sentry_sdk
-from django.core.exceptions import MiddlewareNotUsed
 from django.db import connections
 from sentry_sdk.scope import use_isolation_scope, use_scope
 from sentry_sdk.utils import filename_for_module, get_source_context
 
 from .routes import url_route
-from .setup import current
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class Running:
+    """A request being served: what the watchdog reports if it runs too long."""
+
     started: float
     request: object
     isolation_scope: sentry_sdk.Scope
@@ -42,6 +35,8 @@ class Running:
 
 
 class Watchdog:
+    """The requests running in this process (thread ident → Running), and the thread that watches them."""
+
     def __init__(self, threshold: float):
         self.threshold = threshold
         # Often enough that a report comes within a fifth of the threshold, rarely enough to cost nothing.
@@ -50,9 +45,9 @@ class Watchdog:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         # A forked worker inherits the dict and the flag but not the thread.
-        os.register_at_fork(after_in_child=self.after_fork)
+        os.register_at_fork(after_in_child=self._after_fork)
 
-    def after_fork(self) -> None:
+    def _after_fork(self) -> None:
         self.running = {}
         self.thread = None
         self.lock = threading.Lock()
@@ -60,10 +55,10 @@ class Watchdog:
     def start(self) -> None:
         with self.lock:
             if self.thread is None:
-                self.thread = threading.Thread(target=self.watch, name="sentry-slow-request-watchdog", daemon=True)
+                self.thread = threading.Thread(target=self._watch, name="sentry-slow-request-watchdog", daemon=True)
                 self.thread.start()
 
-    def watch(self) -> None:
+    def _watch(self) -> None:
         while True:
             time.sleep(self.interval)
             now = time.monotonic()
@@ -74,12 +69,12 @@ class Watchdog:
                     if frame is None:
                         continue
                     try:
-                        report(ident, running, frame, now - running.started, self.threshold)
+                        _report(ident, running, frame, now - running.started, self.threshold)
                     except Exception:  # the next slow request still deserves its report
                         logger.exception("Slow-request watchdog: could not report a slow request")
 
 
-def report(ident: int, running: Running, frame, seconds: float, threshold: float) -> None:
+def _report(ident: int, running: Running, frame, seconds: float, threshold: float) -> None:
     request = running.request
     method = getattr(request, "method", "") or ""
     route = url_route(getattr(request, "path_info", "") or "")
@@ -97,7 +92,7 @@ def report(ident: int, running: Running, frame, seconds: float, threshold: float
                     "name": thread.name if thread else str(ident),
                     "current": True,
                     "crashed": False,
-                    "stacktrace": {"frames": stack(frame)},
+                    "stacktrace": {"frames": _stack(frame)},
                 }
             ]
         },
@@ -115,7 +110,7 @@ def report(ident: int, running: Running, frame, seconds: float, threshold: float
     connections.close_all()
 
 
-def stack(frame) -> list[dict]:
+def _stack(frame) -> list[dict]:
     """The running thread's frames, outermost first, with their source lines and without local variables:
     the serving thread is changing them, and a value's repr (a lazy queryset) could run a query from here."""
     frames = []
@@ -140,32 +135,12 @@ def stack(frame) -> list[dict]:
     return frames
 
 
-# One per process (Django may build the middleware chain more than once).
-WATCHDOGS: dict[float, Watchdog] = {}
+# One per process and threshold (Django may build the middleware chain more than once).
+_WATCHDOGS: dict[float, Watchdog] = {}
 
 
-class SlowRequestMiddleware:
-    """Notes each request for the watchdog; off when Sentry is off or SENTRY_SLOW_REQUEST_SECONDS is 0."""
-
-    def __init__(self, get_response):
-        setup = current()
-        threshold = setup.config.slow_request_seconds
-        if not threshold or not setup.enabled:
-            raise MiddlewareNotUsed
-        self.get_response = get_response
-        if threshold not in WATCHDOGS:
-            WATCHDOGS[threshold] = Watchdog(threshold)
-        self.watchdog = WATCHDOGS[threshold]
-
-    def __call__(self, request):
-        watchdog = self.watchdog
-        if watchdog.thread is None:
-            watchdog.start()
-        ident = threading.get_ident()
-        watchdog.running[ident] = Running(
-            time.monotonic(), request, sentry_sdk.get_isolation_scope(), sentry_sdk.get_current_scope()
-        )
-        try:
-            return self.get_response(request)
-        finally:
-            watchdog.running.pop(ident, None)
+def watchdog_for(threshold: float) -> Watchdog:
+    """This process's watchdog for requests running over threshold seconds; its thread starts with the first request."""
+    if threshold not in _WATCHDOGS:
+        _WATCHDOGS[threshold] = Watchdog(threshold)
+    return _WATCHDOGS[threshold]

@@ -13,7 +13,7 @@ import sentry_sdk
 from bench.shims.sentry_settings import *  # noqa: F403
 from bench.shims.sentry_settings import MIDDLEWARE
 
-MIDDLEWARE = [name for name in MIDDLEWARE if name != "sentry_heroku.middleware.SentryRequestContextMiddleware"]
+MIDDLEWARE = [name for name in MIDDLEWARE if name != "sentry_heroku.middleware.SentryHerokuMiddleware"]
 
 _rate = os.environ.get("BENCH_BARE_TRACES_SAMPLE_RATE")
 if _rate is None:

@@ -36,7 +36,7 @@ def scheduled_jobs() -> dict[str, ScheduledJob]:
 
 def monitor_lines() -> list[str]:
     """sentry_check's lines: every monitor this app upserts, with its schedule and margins, and undeclared jobs."""
-    from ..setup import current
+    from ..startup import current
     from ._liveness import MONITOR_CONFIG, monitor_slug
     from ._report import monitor_lines as lines
 
@@ -72,7 +72,7 @@ def _long_running_types() -> list[str]:
 
 def start() -> None:
     """What this process sends to Sentry Crons, decided by its dyno (apps.py calls it once)."""
-    from ..setup import current
+    from ..startup import current
 
     # Read on every dyno, so a bad declaration fails the release phase, not a job at night.
     jobs = scheduled_jobs()

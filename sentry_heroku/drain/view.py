@@ -34,7 +34,7 @@ from ..access_log import QUIET
 from ..config import SentryConfig
 from ..routes import url_route
 from ..sdk import heroku_context
-from ..setup import current
+from ..startup import current
 from . import events, frames
 from .lines import PlatformError, classify
 from .throttle import CacheStore, MemoryStore, Store, Throttle

@@ -1,14 +1,13 @@
-"""The commit a release is named after: one string for the SDK's events and for the release phase's registration.
+"""The release name: one string for the SDK's events and for the release phase's registration.
 
 Sentry links an event to a release by this exact string, so both sides call
-config.release_name(), which falls back to build_commit(), and nothing else builds it.
+release_name() and nothing else builds it.
 """
 
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 
-from ..dyno import read_dyno
+from ..dyno import Dyno
 
 ROOT = Path(__file__).resolve().parents[2]
 # bin/post_compile writes the build's commit here: a slug has no .git, and
@@ -37,10 +36,21 @@ def recorded_build_commit(path: Path = BUILD_COMMIT_FILE) -> str:
         return ""
 
 
-def build_commit(environ: Mapping[str, str], git=git_commit, recorded=recorded_build_commit) -> str:
-    """The build's commit, the release unless SENTRY_RELEASE names another (config.release_name): from dyno
-    metadata, SOURCE_VERSION (while building), the commit recorded in the slug, or git.
+def release_name(explicit: str, dyno_commit: str, source_version: str, *, git=git_commit,
+                 recorded=recorded_build_commit) -> str:  # fmt: skip
+    """SENTRY_RELEASE (explicit), else the build's commit: from dyno metadata, SOURCE_VERSION (while building), the
+    commit recorded in the slug, or git. config.read_release_name() reads the variables.
 
     Not sentry_sdk.utils.get_default_release(): it asks git before Heroku's variables and knows no recorded commit.
     """
-    return read_dyno(environ).commit or environ.get("SOURCE_VERSION", "").strip() or recorded() or git()
+    return explicit or dyno_commit or source_version or recorded() or git()
+
+
+def environment_name(explicit: str, dyno: Dyno) -> str:
+    """SENTRY_ENVIRONMENT or ENVIRONMENT (explicit), else review on a review app, production on any other Heroku
+    app and development elsewhere.
+
+    Every review app shares the one "review" environment, told apart by its heroku_pr and heroku_branch tags:
+    Sentry cannot delete an environment, only hide it, so one per pull request would pile up.
+    """
+    return explicit or ("review" if dyno.is_review_app else "production" if dyno.on_heroku else "development")

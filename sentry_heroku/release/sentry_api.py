@@ -1,23 +1,8 @@
 """Sentry's release API, as the release phase uses it: create a release, link its commit, finalize it, record a deploy.
 
-The requests are the ones sentry-cli sends for `releases new`, `releases
-set-commits --commit REPO@SHA`, `releases finalize` and `deploys new`
-(tests/integration/test_release_registration.py runs both against one
-recording server), made with the standard library so the slug needs no
-extra binary.
-
-Why not run the official sentry-cli here: Heroku's release phase holds the
-deploy until it exits, so it must be bounded, and a Sentry outage must not
-stop a deploy. sentry-cli 3.8 is neither: against a Sentry that accepts the
-connection and never answers it waits with no time limit (still waiting after
-120 s, measured), and a refused connection fails it at once, without a retry.
-
-Every request shares one deadline, SENTRY_RELEASE_TIMEOUT from the start of
-the registration: no attempt's socket timeout is longer than what is left of
-it, so a server that accepts and never answers cannot hold the release phase.
-A refused connection, a 429 or a 5xx is retried with backoff within that
-deadline, and running out of it prints a warning and lets the deploy go on
-unless SENTRY_RELEASE_STRICT=1.
+The requests are the ones sentry-cli sends for `releases new`, `set-commits --commit REPO@SHA`, `finalize` and
+`deploys new`, made with the standard library and under one deadline (SENTRY_RELEASE_TIMEOUT), retried on
+connection errors, 429 and 5xx. Why not sentry-cli, and how the deadline works: docs/release-phase.md.
 """
 
 import email.utils
@@ -278,7 +263,7 @@ class SentryReleases:
             attempt += 1
 
     def send(self, method: str, path: str, body: dict | None, *, timeout: float) -> Answer:
-        headers = {"Authorization": f"Bearer {self.settings.auth_token}", "User-Agent": "bahk-release-phase"}
+        headers = {"Authorization": f"Bearer {self.settings.auth_token}", "User-Agent": "sentry-heroku-release-phase"}
         data = None
         if body is not None:
             data = json.dumps(body).encode()

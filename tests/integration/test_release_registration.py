@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from sentry_heroku.config import release_name
+from sentry_heroku.config import read_release_name
 from sentry_heroku.release.name import git_commit
 from tests.support.processes import DYNO_ADDONS, HOST, ROOT, VENV_BIN, clean_env, heroku_env, run_command
 from tests.support.sentry_api import BLACK_HOLE, Scripted, SentryAPI
@@ -90,6 +90,8 @@ def test_release_commit_and_deploy_are_registered(api):
     assert result.stderr == ""
     for request in api.recorded():
         assert request.headers["authorization"] == f"Bearer {TOKEN}"
+        # The app's own name, not the project's: Sentry's audit log shows it.
+        assert request.headers["user-agent"] == "sentry-heroku-release-phase"
 
 
 def test_registering_a_release_that_exists_succeeds(api):
@@ -330,7 +332,7 @@ def test_the_registered_release_is_the_one_the_sdk_puts_on_events(api, sentry_si
     )
     if not names and not (ROOT / ".git").exists():
         pytest.skip("a build without .git (Heroku CI's) has no checkout to name a release by: test_post_compile.py")
-    expected = release_name(env, recorded=lambda: "")
+    expected = read_release_name(env, recorded=lambda: "")
     assert expected
     if not names:
         assert expected == git_commit()

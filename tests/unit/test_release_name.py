@@ -2,7 +2,7 @@
 
 import pytest
 
-from sentry_heroku.config import environment_name, release_name
+from sentry_heroku.config import read_environment_name, read_release_name
 from sentry_heroku.dyno import read_dyno
 from sentry_heroku.release.name import recorded_build_commit
 
@@ -47,7 +47,7 @@ def git() -> str:
     ids=["sentry-release", "build-commit", "slug-commit", "source-version", "git", "blank-values-skipped", "nothing"],
 )
 def test_release_name_takes_the_most_specific_source(environ, git_commit, expected):
-    assert release_name(environ, git=git_commit, recorded=lambda: "") == expected
+    assert read_release_name(environ, git=git_commit, recorded=lambda: "") == expected
 
 
 @pytest.mark.parametrize(
@@ -64,7 +64,7 @@ def test_a_slug_names_its_release_by_the_commit_its_build_recorded(tmp_path, env
     record = tmp_path / ".build-commit"
     record.write_text(RECORDED_COMMIT + "\n")
 
-    assert release_name(environ, git=git, recorded=lambda: recorded_build_commit(record)) == expected
+    assert read_release_name(environ, git=git, recorded=lambda: recorded_build_commit(record)) == expected
 
 
 def test_outside_a_slug_there_is_no_recorded_commit(tmp_path):
@@ -89,4 +89,4 @@ REVIEW_APP = {"DYNO": "web.1", "HEROKU_PR_NUMBER": "123", "HEROKU_BRANCH": "fix-
     ids=["heroku", "review-app", "branch-only", "pr-only", "explicit-wins", "ENVIRONMENT", "laptop", "heroku-ci"],
 )
 def test_environment_name(environ, expected):
-    assert environment_name(environ, read_dyno(environ)) == expected
+    assert read_environment_name(environ, read_dyno(environ)) == expected

@@ -1,4 +1,4 @@
-"""The pure parts of sentry_heroku/release/sentry_api.py: settings, backoff, Retry-After, deploy times, commits."""
+"""The pure parts of the release phase: settings (config.py), and sentry_api.py's backoff, Retry-After, times, names."""
 
 from datetime import UTC, datetime
 

@@ -1,7 +1,9 @@
-"""What the request middleware adds to an event: queue time, the user, the request's secrets."""
+"""What SentryHerokuMiddleware adds to an event (request_id, queue time, the trace, the user, the request's
+secrets) and the slow-request watchdog's report, in this process."""
 
 import dataclasses
 import json
+import time
 import weakref
 
 import pytest
@@ -13,9 +15,9 @@ from django.utils.functional import SimpleLazyObject
 from sentry_sdk.transport import Transport
 
 import sentry_heroku
-from sentry_heroku import setup
+from sentry_heroku import startup
 from sentry_heroku.middleware import (
-    SentryRequestContextMiddleware,
+    SentryHerokuMiddleware,
     describe_request,
     ignored_user,
     queue_time_ms,
@@ -109,11 +111,22 @@ def describe(request, event: dict | None = None, hint: dict | None = None):
 
 
 @pytest.fixture
-def pii(monkeypatch):
-    def set_pii(on: bool, **changes):
+def configured(monkeypatch):
+    """Run with init()'s result changed: the config's fields, and enabled (the SDK started)."""
+
+    def change(*, enabled: bool | None = None, **changes):
         active = sentry_heroku.current()
-        config = dataclasses.replace(active.config, send_default_pii=on, **changes)
-        monkeypatch.setattr(setup, "_current", dataclasses.replace(active, config=config))
+        config = dataclasses.replace(active.config, **changes)
+        enabled = active.enabled if enabled is None else enabled
+        monkeypatch.setattr(startup, "_current", dataclasses.replace(active, config=config, enabled=enabled))
+
+    return change
+
+
+@pytest.fixture
+def pii(configured):
+    def set_pii(on: bool, **changes):
+        configured(send_default_pii=on, **changes)
 
     return set_pii
 
@@ -202,7 +215,8 @@ def sdk_client():
     """An active SDK client for the duration of one request's isolation scope, sending nowhere."""
     RecordingTransport.sent = []
     client = sentry_sdk.Client(dsn="https://5f0e4a1b2c3d@o12.ingest.sentry.io/4242", transport=RecordingTransport,
-                               enable_logs=True, before_send_log=before_send_log)  # fmt: skip
+                               enable_logs=True, before_send_log=before_send_log,
+                               traces_sample_rate=1.0)  # fmt: skip
     with sentry_sdk.isolation_scope() as scope:
         scope.set_client(client)
         yield client
@@ -232,7 +246,7 @@ def test_the_router_request_id_reaches_events_and_logs_as_relay_keeps_it(sdk_cli
         sentry_sdk.logger.warning("a log record from the view")
         return HttpResponse()
 
-    SentryRequestContextMiddleware(view)(RequestFactory().get("/", HTTP_X_REQUEST_ID=header))
+    SentryHerokuMiddleware(view)(RequestFactory().get("/", HTTP_X_REQUEST_ID=header))
 
     [event] = sent_items(sdk_client, "event")
     [record] = sent_items(sdk_client, "log")
@@ -245,6 +259,102 @@ def test_a_request_without_a_request_id_has_no_request_id(sdk_client):
         sentry_sdk.capture_message("from the view")
         return HttpResponse()
 
-    SentryRequestContextMiddleware(view)(RequestFactory().get("/", HTTP_X_REQUEST_ID="\x00\x01"))
+    SentryHerokuMiddleware(view)(RequestFactory().get("/", HTTP_X_REQUEST_ID="\x00\x01"))
     [event] = sent_items(sdk_client, "event")
     assert "request_id" not in event.get("tags", {})
+
+
+def test_the_router_queue_time_is_recorded_on_the_transaction(sdk_client):
+    started = int((time.time() - 0.250) * 1000)  # the router received it 250 ms ago
+
+    with sentry_sdk.start_transaction(name="/api/participants/", op="http.server"):
+        SentryHerokuMiddleware(lambda request: HttpResponse())(
+            RequestFactory().get("/api/participants/", HTTP_X_REQUEST_START=str(started))
+        )
+
+    [transaction] = sent_items(sdk_client, "transaction")
+    queued = transaction["contexts"]["trace"]["data"]["http.server.request.time_in_queue"]
+    assert 250 <= queued < 5000
+
+
+TRACE_ID = "771a43a4192642f0b136d5159a501700"
+
+
+def test_with_tracing_off_an_error_continues_the_callers_trace(sdk_client, configured):
+    configured(traces_sample_rate=0.0, keep_slow_ms=None)
+
+    def view(request):
+        sentry_sdk.capture_message("from the view")
+        return HttpResponse()
+
+    SentryHerokuMiddleware(view)(RequestFactory().get("/", HTTP_SENTRY_TRACE=f"{TRACE_ID}-b7ad6b7169203331-0"))
+    [event] = sent_items(sdk_client, "event")
+    assert event["contexts"]["trace"]["trace_id"] == TRACE_ID
+
+
+def test_with_tracing_off_a_request_without_a_caller_starts_a_trace_of_its_own(sdk_client, configured):
+    configured(traces_sample_rate=0.0, keep_slow_ms=None)
+
+    def view(request):
+        sentry_sdk.capture_message("from the view")
+        return HttpResponse()
+
+    middleware = SentryHerokuMiddleware(view)
+    middleware(RequestFactory().get("/"))
+    middleware(RequestFactory().get("/"))
+    first, second = sent_items(sdk_client, "event")
+    assert first["contexts"]["trace"]["trace_id"] != second["contexts"]["trace"]["trace_id"]
+
+
+def watchdog_reports(client) -> list[dict]:
+    return [event for event in sent_items(client, "event") if event.get("logger") == "sentry_heroku.watchdog"]
+
+
+def stuck_until_reported(request):
+    """A view stuck on one line until the watchdog's report has been sent (5 s at most)."""
+    deadline = time.monotonic() + 5
+    while not RecordingTransport.sent and time.monotonic() < deadline:
+        time.sleep(0.01)  # the line the report points at
+    return HttpResponse()
+
+
+def test_a_slow_request_is_reported_once_with_the_line_it_is_on_and_its_tags(sdk_client, configured):
+    configured(enabled=True, slow_request_seconds=0.2)
+
+    response = SentryHerokuMiddleware(stuck_until_reported)(
+        RequestFactory().get("/api/participants/map/", HTTP_X_REQUEST_ID="slow-5c1e8f1a")
+    )
+    assert response.status_code == 200
+
+    [event] = watchdog_reports(sdk_client)
+    assert event["level"] == "warning"
+    assert event["message"].startswith("Slow request: GET /api/participants/map/ still running after ")
+    assert event["fingerprint"] == ["slow-request", "GET", "/api/participants/map/"]
+    assert event["tags"]["request_id"] == "slow-5c1e8f1a"
+    assert event["tags"]["slow_request"] == "yes"
+    assert event["contexts"]["slow_request"]["threshold_seconds"] == 0.2
+    frames = event["threads"]["values"][0]["stacktrace"]["frames"]
+    assert frames[-1]["function"] == "stuck_until_reported"
+    assert frames[-1]["context_line"].strip().startswith("time.sleep(0.01)")
+    assert "vars" not in frames[-1]  # the serving thread's locals are not read while it runs
+
+
+def test_a_fast_request_is_not_reported(sdk_client, configured):
+    configured(enabled=True, slow_request_seconds=0.2)
+    middleware = SentryHerokuMiddleware(lambda request: HttpResponse())
+    for _ in range(3):
+        middleware(RequestFactory().get("/health/"))
+    time.sleep(0.3)  # past the threshold and two of the watchdog's rounds
+    assert watchdog_reports(sdk_client) == []
+
+
+@pytest.mark.parametrize(("enabled", "threshold"), [(True, 0.0), (False, 0.2)], ids=["threshold-0", "sentry-off"])
+def test_the_watchdog_is_off_with_a_threshold_of_zero_or_with_sentry_off(sdk_client, configured, enabled, threshold):
+    configured(enabled=enabled, slow_request_seconds=threshold)
+
+    def view(request):
+        time.sleep(0.3)  # past the threshold, long enough for two of the watchdog's rounds
+        return HttpResponse()
+
+    SentryHerokuMiddleware(view)(RequestFactory().get("/api/participants/map/"))
+    assert watchdog_reports(sdk_client) == []

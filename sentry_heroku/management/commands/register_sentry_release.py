@@ -2,7 +2,7 @@
 
 bin/release runs it after the migrations. It names the release with the
 string the SDK puts on events (the config's release, from
-sentry_heroku.config.release_name) and prints one line per step. A Sentry outage
+sentry_heroku.release.name) and prints one line per step. A Sentry outage
 never blocks a deploy: a failure is one warning and exit 0, unless
 SENTRY_RELEASE_STRICT=1.
 """
@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ...config import read_release_settings
 from ...release.sentry_api import RegistrationFailed, Release, SentryReleases, release_commit, started_at
-from ...setup import current
+from ...startup import current
 
 PREFIX = "sentry: "
 

@@ -2,7 +2,9 @@
 
 Prints the effective configuration (never the DSN's key), sends a test
 message and a test exception, waits for them to be sent and exits non-zero
-when they were not delivered.
+when they were not delivered. Like every command it runs the system checks
+first (sentry_heroku/checks.py), so a broken set-up is named, with its fix,
+before anything is sent.
 """
 
 import sentry_sdk
@@ -12,7 +14,7 @@ from sentry_sdk.utils import Dsn
 
 from ...crons import monitor_lines
 from ...sdk import dyno_tags
-from ...setup import current
+from ...startup import current
 
 FLUSH_SECONDS = 10
 # The project's connection report, where it has one (bahk's `manage.py capacity`): found by command
