@@ -20,10 +20,9 @@ from urllib.parse import unquote_plus
 
 from gunicorn.glogging import Logger
 
+from .drain.view import QUIET
 from .scrubbing import FILTERED, is_secret_key, secrets_in_text
 
-# Set to True in request.META (the WSGI environ) by a view whose request needs no access line.
-QUIET = "sentry_heroku.quiet"
 # Atoms that hold a query string, by gunicorn's names ({name}e are environ variables).
 URL_ATOMS = ("r", "q", "f", "{raw_uri}e", "{query_string}e", "{http_referer}e", "{referer}i")
 

@@ -30,7 +30,6 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 from sentry_sdk.scope import Scope, ScopeType, use_isolation_scope, use_scope
 
-from ..access_log import QUIET
 from ..config import SentryConfig
 from ..routes import url_route
 from ..sdk import heroku_context
@@ -39,6 +38,8 @@ from . import events, frames
 from .lines import PlatformError, classify
 from .throttle import CacheStore, MemoryStore, Store, Throttle
 
+# Set in request.META (the WSGI environ) for a request that needs no access line; read by the access logger.
+QUIET = "sentry_heroku.quiet"
 # One logger for the whole drain, named after its package: a filter set on sentry_heroku.drain sees every line.
 logger = logging.getLogger(__package__)
 
