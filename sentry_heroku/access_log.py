@@ -1,6 +1,8 @@
-"""gunicorn's access log, without credentials and without the lines a view asked to leave out.
+"""Everything of the app that needs gunicorn, for gunicorn.conf.py alone to import: a clean access log, a flush.
 
-Each line goes to stdout, so to `heroku logs`, every log add-on and the log
+gunicorn.conf.py names AccessLogger as its logger_class and worker_exit as its hook.
+
+Each access line goes to stdout, so to `heroku logs`, every log add-on and the log
 drain itself: it must hold no credential. gunicorn's own line prints the
 Basic-auth user (a drain URL written https://SECRET@host/heroku/logs/ sends
 the secret as the user), the query string and the Referer as they came, and
@@ -13,7 +15,6 @@ Set-Cookie, X-Api-Key...).
 The log drain asks for its handled batches (drain/view.py): each access line is
 itself drained back by Logplex in the next batch, so logging them would double
 the log an app pays Logplex and its add-ons for, with nothing a person reads.
-gunicorn.conf.py names this class as its logger_class.
 """
 
 from urllib.parse import unquote_plus
@@ -22,6 +23,7 @@ from gunicorn.glogging import Logger
 
 from .drain.view import QUIET
 from .scrubbing import FILTERED, is_secret_key, secrets_in_text
+from .sdk import flush_on_exit
 
 # Atoms that hold a query string, by gunicorn's names ({name}e are environ variables).
 URL_ATOMS = ("r", "q", "f", "{raw_uri}e", "{query_string}e", "{http_referer}e", "{referer}i")
@@ -61,3 +63,8 @@ class AccessLogger(Logger):
             if name.startswith("{") and is_secret_key(name[1:-2]):
                 atoms[name] = FILTERED
         return atoms
+
+
+def worker_exit(server, worker):
+    """gunicorn's hook as a worker stops: send what the SDK still holds."""
+    flush_on_exit()
