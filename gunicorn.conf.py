@@ -9,10 +9,10 @@ import os
 from bahk import env, process_sizes
 
 # The access log without credentials or the drain's requests (gunicorn's logger_class takes the class itself).
-from sentry_heroku.access_log import AccessLogger as logger_class  # noqa: F401
+from sentry_heroku.gunicorn_hooks import AccessLogger as logger_class  # noqa: F401
 
 # Sends what Sentry still holds before a worker goes.
-from sentry_heroku.access_log import worker_exit  # noqa: F401
+from sentry_heroku.gunicorn_hooks import worker_exit  # noqa: F401
 
 # Heroku's router connects to $PORT on the dyno. "[::]" takes IPv6 and IPv4
 # (Fir routes over IPv6). Locally bin/dev and the tests bind loopback through

@@ -10,7 +10,7 @@ frame costs only itself. A batch Logplex sends again (same Logplex-Frame-Id)
 is handled once, across dynos when the cache is Redis.
 
 The drain's requests are not traced (sentry_heroku/sampling.py), carry no
-session or CSRF check, and get no access-log line (sentry_heroku/access_log.py):
+session or CSRF check, and get no access-log line (sentry_heroku/gunicorn_hooks.py):
 Logplex would drain each line back into the next batch.
 """
 
