@@ -8,6 +8,9 @@ import os
 
 from bahk import env, process_sizes
 
+# The access log without credentials or the drain's requests (gunicorn's logger_class takes the class itself).
+from sentry_heroku.gunicorn_hooks import AccessLogger as logger_class  # noqa: F401
+
 # Sends what Sentry still holds before a worker goes.
 from sentry_heroku.gunicorn_hooks import worker_exit  # noqa: F401
 
@@ -52,9 +55,8 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 
 # Access log to stdout, one line per request, beside Heroku's router log;
-# not for the log drain's batches, which Logplex would drain back to it.
+# not for the log drain's batches (the logger_class imported above), which Logplex would drain back to it.
 accesslog = "-"
-logger_class = "sentry_heroku.access_log.AccessLogger"
 errorlog = "-"
 
 # Gunicorn's runtime control socket is for long-lived servers an operator logs

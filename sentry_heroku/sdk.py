@@ -8,14 +8,13 @@ thread only, and gunicorn's threads, Celery's pool and logging would not see it.
 
 import time
 from collections import Counter
+from importlib.util import find_spec
 
 import sentry_sdk
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.integrations.argv import ArgvIntegration
-from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
-from sentry_sdk.integrations.redis import RedisIntegration
 from sentry_sdk.transport import HttpTransport, Transport
 from sentry_sdk.utils import format_attribute
 
@@ -205,7 +204,7 @@ def drop_unshown_parameters(attributes: dict) -> dict:
 
 
 def integrations(config: SentryConfig) -> list:
-    return [
+    chosen = [
         DjangoIntegration(
             transaction_style="url",
             # A span per request signal costs about as much as the view on a
@@ -218,15 +217,23 @@ def integrations(config: SentryConfig) -> list:
             # request-context middleware continues the request's trace instead, for its errors and tasks.
             **({} if config.tracing else {"http_methods_to_capture": ()}),
         ),
-        # Trace headers ride along with each task, and beat schedules check in to Crons.
-        CeleryIntegration(monitor_beat_tasks=True),
-        RedisIntegration(),
         LoggingIntegration(
             level=config.breadcrumb_level,
             event_level=config.event_level,
             sentry_logs_level=config.logs_level,
         ),
     ]
+    # The SDK fails init with DidNotEnable for a listed integration whose library is missing: list only those installed.
+    if find_spec("celery"):
+        from sentry_sdk.integrations.celery import CeleryIntegration  # its import alone needs Celery
+
+        # Trace headers ride along with each task, and beat schedules check in to Crons.
+        chosen.append(CeleryIntegration(monitor_beat_tasks=True))
+    if find_spec("redis"):
+        from sentry_sdk.integrations.redis import RedisIntegration
+
+        chosen.append(RedisIntegration())
+    return chosen
 
 
 def init_sentry(config: SentryConfig, dyno: Dyno, *, static_url: str) -> bool:

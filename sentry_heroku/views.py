@@ -6,7 +6,7 @@ POST with the form's CSRF token acts, so a cross-site link or form cannot
 make a logged-in staff member send events or tasks. The POSTed action:
   error    an unhandled ZeroDivisionError in this web dyno (the default);
   log      an error logged with logger.error (an event, no exception);
-  celery   a task that fails in the worker dyno, in the same trace (202).
+  celery   a task that fails in the worker dyno, in the same trace (202; 501 without Celery).
 A POSTed form or JSON body stays in the failing frame's locals, so what the
 event carries of it can be checked: secrets in it must arrive filtered.
 """
@@ -14,12 +14,11 @@ event carries of it can be checked: secrets in it must arrive filtered.
 import json
 import logging
 from functools import wraps
+from importlib.util import find_spec
 
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-
-from sentry_heroku.tasks import fail_for_sentry_debug
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +52,7 @@ def sentry_debug(request):
         return HttpResponseNotAllowed(["GET", "POST"])
     action = request.POST.get("action", "error")
     if action == "celery":
-        result = fail_for_sentry_debug.delay()
-        return JsonResponse({"task_id": result.id}, status=202)
+        return send_failing_task()
     if action == "log":
         logger.error("sentry-debug: an error logged on purpose by %s", request.user.pk)
         return JsonResponse({"logged": True})
@@ -62,6 +60,16 @@ def sentry_debug(request):
         return JsonResponse({"error": f"action must be one of {', '.join(ACTIONS)}."}, status=400)
     submitted = request.POST.dict() if request.POST else submitted_json(request)
     return JsonResponse({"result": 1 / 0, "submitted": submitted})
+
+
+def send_failing_task() -> JsonResponse:
+    # Imported here: tasks.py needs Celery, which a project may not have.
+    if not find_spec("celery"):
+        return JsonResponse({"error": "The celery action needs Celery: this project does not have it."}, status=501)
+    from .tasks import fail_for_sentry_debug
+
+    result = fail_for_sentry_debug.delay()
+    return JsonResponse({"task_id": result.id}, status=202)
 
 
 def submitted_json(request) -> object:

@@ -10,7 +10,7 @@ frame costs only itself. A batch Logplex sends again (same Logplex-Frame-Id)
 is handled once, across dynos when the cache is Redis.
 
 The drain's requests are not traced (sentry_heroku/sampling.py), carry no
-session or CSRF check, and get no access-log line (sentry_heroku/access_log.py):
+session or CSRF check, and get no access-log line (sentry_heroku/gunicorn_hooks.py):
 Logplex would drain each line back into the next batch.
 """
 
@@ -30,7 +30,6 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 from sentry_sdk.scope import Scope, ScopeType, use_isolation_scope, use_scope
 
-from ..access_log import QUIET
 from ..config import SentryConfig
 from ..routes import url_route
 from ..sdk import heroku_context
@@ -39,6 +38,8 @@ from . import events, frames
 from .lines import PlatformError, classify
 from .throttle import CacheStore, MemoryStore, Store, Throttle
 
+# Set in request.META (the WSGI environ) for a request that needs no access line; read by the access logger.
+QUIET = "sentry_heroku.quiet"
 # One logger for the whole drain, named after its package: a filter set on sentry_heroku.drain sees every line.
 logger = logging.getLogger(__package__)
 

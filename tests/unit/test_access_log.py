@@ -1,6 +1,6 @@
 import pytest
 
-from sentry_heroku.access_log import without_secrets
+from sentry_heroku.gunicorn_hooks import without_secrets
 
 
 @pytest.mark.parametrize(
