@@ -39,14 +39,14 @@ RECOVERY_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory, sink, heroku_postgres, redis_server):
+def web(tmp_path_factory, sentry_sink, heroku_postgres, redis_server):
     """One web process for every case: a fault must not need a restart to get over."""
     redis_server.client().flushall()
     env = heroku_env(
         "web.1",
         DATABASE_URL=heroku_postgres.create_database("faults_sentry"),
         REDIS_URL=redis_server.url,
-        SENTRY_DSN=sink.dsn,
+        SENTRY_DSN=sentry_sink.dsn,
         SENTRY_TRACES_SAMPLE_RATE="0.1",  # the production default
     )
     migrate(env)
@@ -77,7 +77,7 @@ def is_debug_error(event: dict) -> bool:
     return any(value.get("type") == "ZeroDivisionError" for value in event.get("exception", {}).get("values", []))
 
 
-def test_every_deliberate_error_arrives_when_sentry_is_healthy(web, sink):
+def test_every_deliberate_error_arrives_when_sentry_is_healthy(web, sentry_sink):
     """The control for the faults below: the same burst into a healthy sink loses no error event."""
     base_url, cookie = web
 
@@ -85,23 +85,23 @@ def test_every_deliberate_error_arrives_when_sentry_is_healthy(web, sink):
 
     assert not unexpected(results)
     expected = sum(1 for call, _ in results if call.expect == 500)
-    sink.wait_for(lambda s: sum(map(is_debug_error, s.events())) >= expected, what=f"{expected} error events")
-    assert sum(map(is_debug_error, sink.events())) == expected
+    sentry_sink.wait_for(lambda s: sum(map(is_debug_error, s.events())) >= expected, what=f"{expected} error events")
+    assert sum(map(is_debug_error, sentry_sink.events())) == expected
 
 
 @pytest.mark.parametrize("mode", ["blackhole", "429", "503"])
-def test_requests_are_served_while_sentry_fails_and_errors_arrive_once_it_recovers(web, sink, mode):
+def test_requests_are_served_while_sentry_fails_and_errors_arrive_once_it_recovers(web, sentry_sink, mode):
     base_url, cookie = web
-    sink.set_mode(mode)
-    tried, received = sink.requests, len(sink.events())
+    sentry_sink.set_mode(mode)
+    tried, received = sentry_sink.requests, len(sentry_sink.events())
 
     results = burst(base_url, mixed_calls(cookie, BURST), CONCURRENCY)
 
     assert not unexpected(results)  # no 5xx but the deliberate ones, and every request answered
-    wait_until(lambda: sink.requests > tried, 10, "the SDK to try the failing sink")
-    assert len(sink.events()) == received  # nothing got through: the fault was real
+    wait_until(lambda: sentry_sink.requests > tried, 10, "the SDK to try the failing sink")
+    assert len(sentry_sink.events()) == received  # nothing got through: the fault was real
 
-    sink.set_mode("ok")
+    sentry_sink.set_mode("ok")
     # One error every few seconds until one arrives: after a 429 the SDK rightly
     # drops what it captures during Retry-After, and each gunicorn worker has its own sender.
     attempts = itertools.count()
@@ -109,7 +109,7 @@ def test_requests_are_served_while_sentry_fails_and_errors_arrive_once_it_recove
     def recovered() -> bool:
         request_id = f"after-{mode}-{next(attempts)}"
         assert send(base_url, debug_action(cookie, headers={"X-Request-ID": request_id})) == 500
-        return arrives(sink, lambda event: tags_of(event).get("request_id", "").startswith(f"after-{mode}-"))
+        return arrives(sentry_sink, lambda event: tags_of(event).get("request_id", "").startswith(f"after-{mode}-"))
 
     wait_until(recovered, RECOVERY_SECONDS, f"an error sent after the {mode} sink recovered to arrive", interval=0)
 

@@ -23,12 +23,12 @@ FUZZ = settings(
 
 
 @pytest.fixture(scope="module")
-def web(sink, tmp_path_factory):
+def web(sentry_sink, tmp_path_factory):
     folder = tmp_path_factory.mktemp("drain-fuzz")
     env = heroku_env(
         "web.1",
         DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
-        SENTRY_DSN=sink.dsn,
+        SENTRY_DSN=sentry_sink.dsn,
         HEROKU_DRAIN_SECRET=SECRET,
     )
     process, base_url = start_web(env, folder / "web.log")
@@ -94,10 +94,12 @@ def test_random_bytes_get_204(web, body):
 
 @FUZZ
 @given(batches())
-def test_broken_frames_and_junk_never_cost_the_valid_frames_beside_them(web, sink, batch):
+def test_broken_frames_and_junk_never_cost_the_valid_frames_beside_them(web, sentry_sink, batch):
     base_url, process = web
     body, headers, expected = batch
     assert post(base_url, body, headers)[0] == 204
     for dyno in expected:
-        sink.wait_for(lambda s, dyno=dyno: platform_events(s, heroku_error="R14", dyno=dyno), what=f"R14 on {dyno}")
+        sentry_sink.wait_for(
+            lambda s, dyno=dyno: platform_events(s, heroku_error="R14", dyno=dyno), what=f"R14 on {dyno}"
+        )
     assert process.popen.poll() is None

@@ -47,9 +47,9 @@ TRICKLED = [
 
 
 @pytest.fixture(scope="module")
-def web(sink, tmp_path_factory):
+def web(sentry_sink, tmp_path_factory):
     folder = tmp_path_factory.mktemp("slow-clients")
-    env = heroku_env("web.1", SENTRY_DSN=sink.dsn, HEROKU_DRAIN_SECRET=SECRET)
+    env = heroku_env("web.1", SENTRY_DSN=sentry_sink.dsn, HEROKU_DRAIN_SECRET=SECRET)
     process, base_url = start_web(env, folder / "web.log")
     yield base_url
     process.stop()
@@ -150,13 +150,13 @@ def test_a_head_that_never_ends_gets_408_and_a_close(web):
     assert status_of(answer) == 408
 
 
-def test_a_drain_batch_posted_whole_still_gets_its_204_and_event(web, sink):
+def test_a_drain_batch_posted_whole_still_gets_its_204_and_event(web, sentry_sink):
     dyno = fresh_dyno("worker")
     assert post_lines(web, [("heroku", dyno, lines.R14)]) == 204
-    sink.wait_for(lambda s: platform_events(s, dyno=dyno), what="the R14's event")
+    sentry_sink.wait_for(lambda s: platform_events(s, dyno=dyno), what="the R14's event")
 
 
-def test_a_chunked_drain_batch_is_read_whole(web, sink):
+def test_a_chunked_drain_batch_is_read_whole(web, sentry_sink):
     dyno = fresh_dyno("worker")
     batch = lines.body([("heroku", dyno, lines.R14)])
     headers = b"".join(
@@ -171,7 +171,7 @@ def test_a_chunked_drain_batch_is_read_whole(web, sink):
         sock.sendall(head + chunked)
         answer = until_closed(sock, timeout=10)
     assert status_of(answer) == 204
-    sink.wait_for(lambda s: platform_events(s, dyno=dyno), what="the chunked batch's event")
+    sentry_sink.wait_for(lambda s: platform_events(s, dyno=dyno), what="the chunked batch's event")
 
 
 def test_keep_alive_and_pipelined_requests_are_all_answered_on_one_connection(web):
