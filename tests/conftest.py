@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.support.processes import heroku_env, migrate, start_web
+from tests.support.processes import Dynos, heroku_env, migrate
 from tests.support.sentry_sink import SentrySink
 from tests.support.servers import PostgresServer, RedisServer, find_binary
 
@@ -163,8 +163,30 @@ def dyno_env(database, redis_url, sentry_sink, dyno_values):
 
 
 @pytest.fixture
-def web(dyno_env, tmp_path):
+def start_web(tmp_path):
+    """start_web(env) -> (process, base URL): the Procfile's web line under env (slug venv); stopped after the test."""
+    dynos = Dynos(tmp_path)
+    yield dynos.web
+    dynos.stop()
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """start_worker(env) -> process: the Procfile's worker line under env, once ready; stopped after the test."""
+    dynos = Dynos(tmp_path)
+    yield dynos.worker
+    dynos.stop()
+
+
+@pytest.fixture(scope="module")
+def module_dynos(request, tmp_path_factory) -> Dynos:
+    """Web and worker processes that serve every test of a module (module_dynos.web(env)); stopped after it."""
+    dynos = Dynos(tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1]))
+    yield dynos
+    dynos.stop()
+
+
+@pytest.fixture
+def web(dyno_env, start_web):
     """The Procfile's web line under dyno_env("web.1"), stopped after the test; its base URL."""
-    process, base_url = start_web(dyno_env("web.1"), tmp_path / "web.log")
-    yield base_url
-    process.stop()
+    return start_web(dyno_env("web.1"))[1]

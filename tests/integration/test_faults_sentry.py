@@ -24,7 +24,7 @@ import itertools
 import pytest
 
 from tests.support.calls import Call, burst, send, unexpected
-from tests.support.processes import heroku_env, migrate, run_command, start_web
+from tests.support.processes import heroku_env, migrate, run_command
 from tests.support.sentry_sink import SentrySink, tags_of
 from tests.support.servers import wait_until
 from tests.support.staff import debug_action, session_cookie
@@ -39,7 +39,7 @@ RECOVERY_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory, sentry_sink, heroku_postgres, redis_server):
+def faulty_sentry_web(module_dynos, sentry_sink, heroku_postgres, redis_server):
     """One web process for every case: a fault must not need a restart to get over."""
     redis_server.client().flushall()
     env = heroku_env(
@@ -53,9 +53,7 @@ def web(tmp_path_factory, sentry_sink, heroku_postgres, redis_server):
     seed = run_command(["python", "manage.py", "seed_participants", "--count", "2000", "--seed", "6"], env)
     assert seed.returncode == 0, seed.stderr
     cookie = session_cookie(env)
-    process, base_url = start_web(env, tmp_path_factory.mktemp("web") / "web.log")
-    yield base_url, cookie
-    process.stop()
+    return module_dynos.web(env)[1], cookie
 
 
 def mixed_calls(cookie: str, count: int) -> list[Call]:
@@ -77,9 +75,9 @@ def is_debug_error(event: dict) -> bool:
     return any(value.get("type") == "ZeroDivisionError" for value in event.get("exception", {}).get("values", []))
 
 
-def test_every_deliberate_error_arrives_when_sentry_is_healthy(web, sentry_sink):
+def test_every_deliberate_error_arrives_when_sentry_is_healthy(faulty_sentry_web, sentry_sink):
     """The control for the faults below: the same burst into a healthy sink loses no error event."""
-    base_url, cookie = web
+    base_url, cookie = faulty_sentry_web
 
     results = burst(base_url, mixed_calls(cookie, BURST), CONCURRENCY)
 
@@ -90,8 +88,10 @@ def test_every_deliberate_error_arrives_when_sentry_is_healthy(web, sentry_sink)
 
 
 @pytest.mark.parametrize("mode", ["blackhole", "429", "503"])
-def test_requests_are_served_while_sentry_fails_and_errors_arrive_once_it_recovers(web, sentry_sink, mode):
-    base_url, cookie = web
+def test_requests_are_served_while_sentry_fails_and_errors_arrive_once_it_recovers(
+    faulty_sentry_web, sentry_sink, mode
+):
+    base_url, cookie = faulty_sentry_web
     sentry_sink.set_mode(mode)
     tried, received = sentry_sink.requests, len(sentry_sink.events())
 
