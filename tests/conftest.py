@@ -32,15 +32,17 @@ class ExistingPostgres:
         pass
 
 
-@pytest.fixture(scope="session")
-def postgres():
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not find_binary("initdb") and url.startswith("postgres"):
-        yield ExistingPostgres(url)
-        return
-    server = PostgresServer().start()
+def session_server(variable: str, binary: str, scheme: str, existing, own):
+    """Heroku CI's in-dyno add-on where bin/test passes its URL as variable and binary is missing; else our own."""
+    url = os.environ.get(variable, "")
+    server = existing(url) if not find_binary(binary) and url.startswith(scheme) else own().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    yield from session_server("TEST_DATABASE_URL", "initdb", "postgres", ExistingPostgres, PostgresServer)
 
 
 @pytest.fixture
@@ -67,13 +69,7 @@ class ExistingRedis:
 
 @pytest.fixture(scope="session")
 def redis_server():
-    url = os.environ.get("TEST_REDIS_URL", "")
-    if not find_binary("redis-server") and url.startswith("redis"):
-        yield ExistingRedis(url)
-        return
-    server = RedisServer().start()
-    yield server
-    server.stop()
+    yield from session_server("TEST_REDIS_URL", "redis-server", "redis", ExistingRedis, RedisServer)
 
 
 @pytest.fixture
