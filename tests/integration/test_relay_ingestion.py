@@ -25,8 +25,6 @@ from tests.support.processes import (
     migrate,
     procfile_command,
     run_command,
-    start_web,
-    start_worker,
 )
 from tests.support.relay import changed_heroku_values, relay_findings
 from tests.support.sentry_sink import settle, tags_of
@@ -54,10 +52,10 @@ def card_shaped_request_id() -> str:
 
 
 @pytest.fixture(scope="module")
-def dynos(sentry_sink, redis_server, tmp_path_factory):
+def dynos(sentry_sink, redis_server, module_dynos):
     """web.1 and worker.1 sharing one database and Redis; yields (web's base URL, the dyno environment by name)."""
     redis_server.client().flushall()
-    folder = tmp_path_factory.mktemp("relay")
+    folder = module_dynos.folder
 
     def env(dyno: str) -> dict[str, str]:
         return heroku_env(
@@ -73,14 +71,9 @@ def dynos(sentry_sink, redis_server, tmp_path_factory):
         )
 
     migrate(env("release.1"))
-    web, base_url = start_web(env("web.1"), folder / "web.log")
-    try:
-        worker = start_worker(env("worker.1"), folder / "worker.log")
-    except BaseException:
-        web.stop()
-        raise
-    with web, worker:
-        yield base_url, env, web
+    web, base_url = module_dynos.web(env("web.1"))
+    module_dynos.worker(env("worker.1"))
+    return base_url, env, web
 
 
 def get(base_url: str, path: str, **headers: str):
