@@ -1,13 +1,6 @@
 import pytest
 
-from tests.support.processes import DYNO_ADDONS, clean_env, migrate, run_command
-
-
-@pytest.fixture(scope="session", autouse=True)
-def collected_static():
-    """Run collectstatic once, as the buildpack does at build time: pages link hashed static files."""
-    result = run_command(["python", "manage.py", "collectstatic", "--noinput"], clean_env())
-    assert result.returncode == 0, result.stderr
+from tests.support.processes import DYNO_ADDONS, clean_env, migrate
 
 
 @pytest.fixture(scope="session", autouse=True)

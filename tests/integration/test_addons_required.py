@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.support.processes import Process, clean_env, heroku_env, http_get, procfile_command, start_web, start_worker
+from tests.support.processes import Process, clean_env, heroku_env, http_get, procfile_command
 
 FIXES = {
     "DATABASE_URL": "heroku addons:create heroku-postgresql:essential-0",
@@ -31,10 +31,10 @@ def test_a_dyno_without_an_addon_exits_naming_it_and_the_fix(process_type, missi
     assert FIXES[missing] in output
 
 
-def test_run_locally_web_and_worker_start_on_sqlite_and_the_filesystem_broker(tmp_path):
+def test_run_locally_web_and_worker_start_on_sqlite_and_the_filesystem_broker(tmp_path, start_web, start_worker):
     env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    web, base_url = start_web(env, tmp_path / "web.log")
-    with web, start_worker(env, tmp_path / "worker.log"):
+    web, base_url = start_web(env)
+    with web, start_worker(env):
         status, _, body = http_get(base_url + "/health/")
 
     assert status == 200

@@ -6,20 +6,18 @@ import re
 
 import pytest
 
-from tests.support.processes import HOST, heroku_env, http_get, migrate, start_web
+from tests.support.processes import HOST, heroku_env, http_get, migrate
 from tests.support.raw_http import BIG_BODY, crafted, exchange, post, status_of
 
 PUBLIC = ["/health/", "/api/participants/map/", "/map/", "/", "/api/sentry-debug/"]
 
 
 @pytest.fixture(scope="module")
-def raw_web(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("raw")
-    env = heroku_env("web.1", DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}")
+def raw_web(module_dynos):
+    env = heroku_env("web.1", DATABASE_URL=f"sqlite:///{module_dynos.folder / 'db.sqlite3'}")
     migrate(env)
-    process, base_url = start_web(env, folder / "web.log")
-    yield process, base_url, int(base_url.rsplit(":", 1)[1])
-    process.stop()
+    process, base_url = module_dynos.web(env)
+    return process, base_url, int(base_url.rsplit(":", 1)[1])
 
 
 def test_malformed_and_oversized_requests_over_a_socket_are_refused_cleanly_and_the_process_goes_on(raw_web):

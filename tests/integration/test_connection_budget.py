@@ -43,12 +43,12 @@ def plan_redis():
 
 
 @pytest.fixture
-def addons(plan_postgres, plan_redis, sink, request) -> dict[str, str]:
+def addons(plan_postgres, plan_redis, sentry_sink, request) -> dict[str, str]:
     name = "b_" + request.node.name[-40:].lower().replace("[", "_").replace("]", "")
     return {
         "DATABASE_URL": plan_postgres.create_database(name, owner="app"),
         "REDIS_URL": plan_redis.url,
-        "SENTRY_DSN": sink.dsn,
+        "SENTRY_DSN": sentry_sink.dsn,
     }
 
 
@@ -125,7 +125,7 @@ def test_the_budget_web_2_worker_1_a_release_and_a_one_off_open_nothing_the_plan
 
 
 def test_over_budget_the_release_warns_and_requests_fail_fast_into_one_issue_per_service(
-    addons, plan_postgres, plan_redis, sink, tmp_path
+    addons, plan_postgres, plan_redis, sentry_sink, tmp_path
 ):
     formation = Formation(tmp_path, addons, WEB_CONCURRENCY="8")
     formation.prepare()
@@ -140,7 +140,7 @@ def test_over_budget_the_release_warns_and_requests_fail_fast_into_one_issue_per
     try:
         formation.start(web=1, worker=1)
         with formation.traffic(clients=24, timeout=10) as traffic:
-            found = sink.wait_for(connection_limit_events, timeout=40, what="a connection-limit event")
+            found = sentry_sink.wait_for(connection_limit_events, timeout=40, what="a connection-limit event")
     finally:
         formation.stop()
 

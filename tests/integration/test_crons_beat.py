@@ -3,7 +3,7 @@ error from the worker), with margins, and beat itself is initialised with the SD
 
 import pytest
 
-from tests.support.processes import Process, procfile_command, start_worker
+from tests.support.processes import Process, procfile_command
 from tests.support.servers import wait_until
 
 # A crontab() entry is due at the next whole minute: up to 60 s, then the worker's run.
@@ -15,8 +15,8 @@ def dyno_values():
     return {"DJANGO_SETTINGS_MODULE": "tests.support.crons_settings", "SENTRY_LIVENESS_SECONDS": "5"}
 
 
-def test_beat_entries_check_in_from_beat_and_worker_with_margins(dyno_env, sentry_sink, tmp_path):
-    worker = start_worker(dyno_env("worker.1"), tmp_path / "worker.log")
+def test_beat_entries_check_in_from_beat_and_worker_with_margins(dyno_env, sentry_sink, tmp_path, start_worker):
+    worker = start_worker(dyno_env("worker.1"))
     # Beat's schedule file in the test's own folder: one left in /tmp by an earlier run (another user's,
     # as Heroku CI's pass after the main one) would stop it.
     beat = Process(procfile_command("beat"), dyno_env("beat.1") | {"TMPDIR": str(tmp_path)}, tmp_path / "beat.log")

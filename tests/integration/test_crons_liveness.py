@@ -7,8 +7,6 @@ from datetime import datetime
 
 import pytest
 
-from tests.support.processes import start_web, start_worker
-
 INTERVAL = 5
 # The web dynos run gunicorn's default two workers each: four web processes and one worker process claim.
 CLAIMING_PROCESSES = 2 * 2 + 1
@@ -38,10 +36,10 @@ def assert_one_per_interval(check_ins, window: float) -> None:
 
 
 def test_each_process_type_checks_in_once_an_interval_until_its_dynos_are_gone(
-    dyno_env, sentry_sink, redis_server, tmp_path
+    dyno_env, sentry_sink, redis_server, start_web, start_worker
 ):
-    webs = [start_web(dyno_env(f"web.{n}"), tmp_path / f"web.{n}.log")[0] for n in (1, 2)]
-    worker = start_worker(dyno_env("worker.1"), tmp_path / "worker.log")
+    webs = [start_web(dyno_env(f"web.{n}"))[0] for n in (1, 2)]
+    worker = start_worker(dyno_env("worker.1"))
     try:
         sentry_sink.wait_for(lambda sink: sink.checkins("heroku-worker"), timeout=30, what="the worker's check-in")
         calls_before, started = command_calls(redis_server), time.time()

@@ -13,7 +13,7 @@ import psycopg
 
 from tests.support.broker import enqueue
 from tests.support.calls import Call, burst, unexpected
-from tests.support.processes import HOST, heroku_env, http_get, migrate, run_command, start_web, start_worker
+from tests.support.processes import HOST, heroku_env, http_get, migrate, run_command
 from tests.support.servers import RedisServer, wait_until
 
 MAP = "/api/participants/map/?bbox=-180,-90,180,90&limit=50000"
@@ -35,13 +35,13 @@ def seeded_env(database_url: str, **values: str):
 
 
 def test_without_redis_the_map_answers_from_the_database_and_the_worker_reconnects_when_it_returns(
-    tmp_path, heroku_database_url
+    heroku_database_url, start_web, start_worker
 ):
     redis = RedisServer().start()
     try:
         env = seeded_env(heroku_database_url, REDIS_URL=redis.url)
-        web, base_url = start_web(env("web.1"), tmp_path / "web.log")
-        worker = start_worker(env("worker.1"), tmp_path / "worker.log")
+        web, base_url = start_web(env("web.1"))
+        worker = start_worker(env("worker.1"))
         with web, worker:
             status, healthy_map = get_json(base_url, MAP)
             assert status == 200 and healthy_map["features"]
@@ -69,11 +69,11 @@ def task_ran(database_url: str, token: str) -> bool:
         return connection.execute("SELECT 1 FROM hub_taskrun WHERE token = %s", [token]).fetchone() is not None
 
 
-def test_web_recovers_from_a_postgresql_restart_without_restarting(tmp_path, heroku_postgres, heroku_database_url):
+def test_web_recovers_from_a_postgresql_restart_without_restarting(heroku_postgres, heroku_database_url, start_web):
     # No REDIS_URL: every map request goes to the database.
     env = seeded_env(heroku_database_url)
     calls = [Call(MAP), Call("/health/"), Call("/api/participants/map/?bbox=0,0,60,60")] * 16
-    web, base_url = start_web(env("web.1"), tmp_path / "web.log")
+    web, base_url = start_web(env("web.1"))
     with web:
         # Every gunicorn thread holds a persistent connection (conn_max_age) before the restart.
         assert not unexpected(burst(base_url, calls, concurrency=8))

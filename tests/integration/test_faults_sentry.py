@@ -24,7 +24,7 @@ import itertools
 import pytest
 
 from tests.support.calls import Call, burst, send, unexpected
-from tests.support.processes import heroku_env, migrate, run_command, start_web
+from tests.support.processes import heroku_env, migrate, run_command
 from tests.support.sentry_sink import SentrySink, tags_of
 from tests.support.servers import wait_until
 from tests.support.staff import debug_action, session_cookie
@@ -39,23 +39,21 @@ RECOVERY_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
-def web(tmp_path_factory, sink, heroku_postgres, redis_server):
+def faulty_sentry_web(module_dynos, sentry_sink, heroku_postgres, redis_server):
     """One web process for every case: a fault must not need a restart to get over."""
     redis_server.client().flushall()
     env = heroku_env(
         "web.1",
         DATABASE_URL=heroku_postgres.create_database("faults_sentry"),
         REDIS_URL=redis_server.url,
-        SENTRY_DSN=sink.dsn,
+        SENTRY_DSN=sentry_sink.dsn,
         SENTRY_TRACES_SAMPLE_RATE="0.1",  # the production default
     )
     migrate(env)
     seed = run_command(["python", "manage.py", "seed_participants", "--count", "2000", "--seed", "6"], env)
     assert seed.returncode == 0, seed.stderr
     cookie = session_cookie(env)
-    process, base_url = start_web(env, tmp_path_factory.mktemp("web") / "web.log")
-    yield base_url, cookie
-    process.stop()
+    return module_dynos.web(env)[1], cookie
 
 
 def mixed_calls(cookie: str, count: int) -> list[Call]:
@@ -77,31 +75,33 @@ def is_debug_error(event: dict) -> bool:
     return any(value.get("type") == "ZeroDivisionError" for value in event.get("exception", {}).get("values", []))
 
 
-def test_every_deliberate_error_arrives_when_sentry_is_healthy(web, sink):
+def test_every_deliberate_error_arrives_when_sentry_is_healthy(faulty_sentry_web, sentry_sink):
     """The control for the faults below: the same burst into a healthy sink loses no error event."""
-    base_url, cookie = web
+    base_url, cookie = faulty_sentry_web
 
     results = burst(base_url, mixed_calls(cookie, BURST), CONCURRENCY)
 
     assert not unexpected(results)
     expected = sum(1 for call, _ in results if call.expect == 500)
-    sink.wait_for(lambda s: sum(map(is_debug_error, s.events())) >= expected, what=f"{expected} error events")
-    assert sum(map(is_debug_error, sink.events())) == expected
+    sentry_sink.wait_for(lambda s: sum(map(is_debug_error, s.events())) >= expected, what=f"{expected} error events")
+    assert sum(map(is_debug_error, sentry_sink.events())) == expected
 
 
 @pytest.mark.parametrize("mode", ["blackhole", "429", "503"])
-def test_requests_are_served_while_sentry_fails_and_errors_arrive_once_it_recovers(web, sink, mode):
-    base_url, cookie = web
-    sink.set_mode(mode)
-    tried, received = sink.requests, len(sink.events())
+def test_requests_are_served_while_sentry_fails_and_errors_arrive_once_it_recovers(
+    faulty_sentry_web, sentry_sink, mode
+):
+    base_url, cookie = faulty_sentry_web
+    sentry_sink.set_mode(mode)
+    tried, received = sentry_sink.requests, len(sentry_sink.events())
 
     results = burst(base_url, mixed_calls(cookie, BURST), CONCURRENCY)
 
     assert not unexpected(results)  # no 5xx but the deliberate ones, and every request answered
-    wait_until(lambda: sink.requests > tried, 10, "the SDK to try the failing sink")
-    assert len(sink.events()) == received  # nothing got through: the fault was real
+    wait_until(lambda: sentry_sink.requests > tried, 10, "the SDK to try the failing sink")
+    assert len(sentry_sink.events()) == received  # nothing got through: the fault was real
 
-    sink.set_mode("ok")
+    sentry_sink.set_mode("ok")
     # One error every few seconds until one arrives: after a 429 the SDK rightly
     # drops what it captures during Retry-After, and each gunicorn worker has its own sender.
     attempts = itertools.count()
@@ -109,7 +109,7 @@ def test_requests_are_served_while_sentry_fails_and_errors_arrive_once_it_recove
     def recovered() -> bool:
         request_id = f"after-{mode}-{next(attempts)}"
         assert send(base_url, debug_action(cookie, headers={"X-Request-ID": request_id})) == 500
-        return arrives(sink, lambda event: tags_of(event).get("request_id", "").startswith(f"after-{mode}-"))
+        return arrives(sentry_sink, lambda event: tags_of(event).get("request_id", "").startswith(f"after-{mode}-"))
 
     wait_until(recovered, RECOVERY_SECONDS, f"an error sent after the {mode} sink recovered to arrive", interval=0)
 

@@ -17,7 +17,7 @@ from django.conf import settings
 
 from tests.support.broker import enqueue, queue_length
 from tests.support.calls import Call, send
-from tests.support.processes import heroku_env, migrate, run_command, start_web, start_worker
+from tests.support.processes import heroku_env, migrate, run_command
 from tests.support.sentry_sink import tags_of
 from tests.support.servers import wait_until
 from tests.support.staff import debug_action, session_cookie
@@ -38,7 +38,7 @@ def map_queries_waiting_on_a_lock(database_url: str) -> int:
 
 
 def test_web_finishes_requests_in_flight_at_sigterm_exits_by_itself_and_sends_its_errors(
-    tmp_path, heroku_database_url, sentry_sink
+    heroku_database_url, sentry_sink, start_web
 ):
     # No REDIS_URL: the map reads the database on every request, where the test can hold it up.
     env = heroku_env("web.1", DATABASE_URL=heroku_database_url, SENTRY_DSN=sentry_sink.dsn)
@@ -46,7 +46,7 @@ def test_web_finishes_requests_in_flight_at_sigterm_exits_by_itself_and_sends_it
     seed = run_command(["python", "manage.py", "seed_participants", "--count", "500", "--seed", "6"], env)
     assert seed.returncode == 0, seed.stderr
     cookie = session_cookie(env)
-    web, base_url = start_web(env, tmp_path / "web.log")
+    web, base_url = start_web(env)
     with web, psycopg.connect(heroku_database_url) as lock, ThreadPoolExecutor(IN_FLIGHT) as clients:
         # A slow query, made on purpose: the map requests wait on this lock until the test lets go.
         lock.execute("LOCK TABLE hub_participant IN ACCESS EXCLUSIVE MODE")
@@ -74,7 +74,7 @@ def finished_runs(database_url: str) -> dict[str, str]:
 
 
 def test_worker_sigterm_finishes_the_short_task_requeues_the_long_one_and_loses_none(
-    tmp_path, heroku_database_url, redis_url
+    heroku_database_url, redis_url, start_worker
 ):
     def env(dyno: str) -> dict[str, str]:
         return heroku_env(dyno, DATABASE_URL=heroku_database_url, REDIS_URL=redis_url)
@@ -82,7 +82,7 @@ def test_worker_sigterm_finishes_the_short_task_requeues_the_long_one_and_loses_
     migrate(env("release.1"))
     long, short = f"long-{uuid.uuid4().hex[:8]}", f"short-{uuid.uuid4().hex[:8]}"
     queued = [f"queued-{n}-{uuid.uuid4().hex[:8]}" for n in range(3)]
-    first = start_worker(env("worker.1"), tmp_path / "worker1.log")
+    first = start_worker(env("worker.1"))
     with first:
         enqueue(redis_url, "hub.tasks.record_work", long, LONG_TASK_SECONDS)
         enqueue(redis_url, "hub.tasks.record_work", short, SHORT_TASK_SECONDS)
@@ -103,7 +103,7 @@ def test_worker_sigterm_finishes_the_short_task_requeues_the_long_one_and_loses_
     everything = {long, short, *queued}
     assert queue_length(redis_url) == len(everything - set(after_restart))  # ...and handed back to Redis
 
-    with start_worker(env("worker.2"), tmp_path / "worker2.log"):
+    with start_worker(env("worker.2")):
         wait_until(
             lambda: set(finished_runs(heroku_database_url)) == everything,
             LONG_TASK_SECONDS + 60,

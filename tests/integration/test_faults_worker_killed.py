@@ -18,7 +18,7 @@ import psycopg
 import redis
 
 from tests.support.broker import enqueue, queue_length
-from tests.support.processes import heroku_env, migrate, start_worker
+from tests.support.processes import heroku_env, migrate
 from tests.support.servers import wait_until
 
 TIME_LIMIT = 8
@@ -49,12 +49,12 @@ def dyno_env(dyno: str, database_url: str, redis_url: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def two_workers(tmp_path, database_url: str, redis_url: str):
+def two_workers(start_worker, database_url: str, redis_url: str):
     """Two worker dynos, both ready before the task is sent: {dyno name: process}."""
     migrate(dyno_env("release.1", database_url, redis_url))
     with contextlib.ExitStack() as stack:
         yield {
-            dyno: stack.enter_context(start_worker(dyno_env(dyno, database_url, redis_url), tmp_path / f"{dyno}.log"))
+            dyno: stack.enter_context(start_worker(dyno_env(dyno, database_url, redis_url)))
             for dyno in ("worker.1", "worker.2")
         }
 
@@ -70,10 +70,10 @@ def holder_and_other(workers: dict) -> tuple[str, str]:
 
 
 def test_task_of_a_sigkilled_worker_is_run_once_by_the_survivor_after_the_visibility_timeout(
-    tmp_path, heroku_database_url, redis_url
+    heroku_database_url, redis_url, start_worker
 ):
     token = f"killed-{uuid.uuid4().hex[:8]}"
-    with two_workers(tmp_path, heroku_database_url, redis_url) as workers:
+    with two_workers(start_worker, heroku_database_url, redis_url) as workers:
         enqueue(redis_url, "hub.tasks.record_work", token, TASK_SECONDS)
         killed, survivor = holder_and_other(workers)
         received_at = time.monotonic()
@@ -102,10 +102,10 @@ def test_task_of_a_sigkilled_worker_is_run_once_by_the_survivor_after_the_visibi
 
 
 def test_task_still_running_in_a_live_worker_is_killed_at_its_time_limit_and_never_given_to_another(
-    tmp_path, heroku_database_url, redis_url
+    heroku_database_url, redis_url, start_worker
 ):
     token = f"overrun-{uuid.uuid4().hex[:8]}"
-    with two_workers(tmp_path, heroku_database_url, redis_url) as workers:
+    with two_workers(start_worker, heroku_database_url, redis_url) as workers:
         # Would run three times its limit.
         enqueue(redis_url, "hub.tasks.record_work", token, 3 * TIME_LIMIT)
         holder, other = holder_and_other(workers)

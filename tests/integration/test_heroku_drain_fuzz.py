@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sentry_heroku.drain.frames import _FRAME_START
 from tests.support import logplex_lines as lines
 from tests.support.drain_client import SECRET, fresh_dyno, platform_events, post
-from tests.support.processes import heroku_env, start_web
+from tests.support.processes import heroku_env
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
@@ -23,17 +23,15 @@ FUZZ = settings(
 
 
 @pytest.fixture(scope="module")
-def web(sink, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("drain-fuzz")
+def fuzzed_drain_web(sentry_sink, module_dynos):
     env = heroku_env(
         "web.1",
-        DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
-        SENTRY_DSN=sink.dsn,
+        DATABASE_URL=f"sqlite:///{module_dynos.folder / 'db.sqlite3'}",
+        SENTRY_DSN=sentry_sink.dsn,
         HEROKU_DRAIN_SECRET=SECRET,
     )
-    process, base_url = start_web(env, folder / "web.log")
-    yield base_url, process
-    process.stop()
+    process, base_url = module_dynos.web(env)
+    return base_url, process
 
 
 def truncated_length(frame: bytes) -> bytes:
@@ -86,18 +84,20 @@ def batches(draw):
 
 @FUZZ
 @given(st.binary(max_size=4000))
-def test_random_bytes_get_204(web, body):
-    base_url, process = web
+def test_random_bytes_get_204(fuzzed_drain_web, body):
+    base_url, process = fuzzed_drain_web
     assert post(base_url, body, lines.headers(1, secret=SECRET))[0] == 204
     assert process.popen.poll() is None
 
 
 @FUZZ
 @given(batches())
-def test_broken_frames_and_junk_never_cost_the_valid_frames_beside_them(web, sink, batch):
-    base_url, process = web
+def test_broken_frames_and_junk_never_cost_the_valid_frames_beside_them(fuzzed_drain_web, sentry_sink, batch):
+    base_url, process = fuzzed_drain_web
     body, headers, expected = batch
     assert post(base_url, body, headers)[0] == 204
     for dyno in expected:
-        sink.wait_for(lambda s, dyno=dyno: platform_events(s, heroku_error="R14", dyno=dyno), what=f"R14 on {dyno}")
+        sentry_sink.wait_for(
+            lambda s, dyno=dyno: platform_events(s, heroku_error="R14", dyno=dyno), what=f"R14 on {dyno}"
+        )
     assert process.popen.poll() is None

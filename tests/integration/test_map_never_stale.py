@@ -16,7 +16,7 @@ import re
 import uuid
 from urllib.parse import urlencode, urlsplit
 
-from tests.support.processes import HOST, heroku_env, http_get, migrate, run_command, start_web
+from tests.support.processes import HOST, heroku_env, http_get, migrate, run_command
 from tests.support.servers import RedisServer
 from tests.support.staff import session_cookie
 
@@ -82,7 +82,7 @@ def warm(base_url: str) -> dict[int, dict]:
     return map_features(base_url)
 
 
-def test_a_save_through_one_dyno_is_on_the_other_dynos_next_answer(tmp_path, heroku_database_url):
+def test_a_save_through_one_dyno_is_on_the_other_dynos_next_answer(heroku_database_url, start_web):
     redis = RedisServer().start()
     try:
 
@@ -94,8 +94,8 @@ def test_a_save_through_one_dyno_is_on_the_other_dynos_next_answer(tmp_path, her
         assert seed.returncode == 0, seed.stderr
         cookie = session_cookie(env("run.1"))
         assert run_command(["python", "manage.py", "shell", "-c", GRANT_ADMIN], env("run.1")).returncode == 0
-        web1, url1 = start_web(env("web.1"), tmp_path / "web1.log")
-        web2, url2 = start_web(env("web.2"), tmp_path / "web2.log")
+        web1, url1 = start_web(env("web.1"))
+        web2, url2 = start_web(env("web.2"))
         with web1, web2:
             features = warm(url2)
             participant = next(iter(features.values()))
@@ -133,14 +133,14 @@ def commands_run(client) -> dict[str, int]:
     return {name: stat["calls"] for name, stat in stats.items() if name not in ("cmdstat_ping", "cmdstat_info")}
 
 
-def test_warm_answers_make_no_redis_round_trip(tmp_path, heroku_database_url):
+def test_warm_answers_make_no_redis_round_trip(heroku_database_url, start_web):
     redis = RedisServer().start()
     try:
         env = heroku_env("web.1", DATABASE_URL=heroku_database_url, REDIS_URL=redis.url, WEB_CONCURRENCY="1")
         migrate(env)
         seed = run_command(["python", "manage.py", "seed_participants", "--count", "50", "--seed", "4"], env)
         assert seed.returncode == 0, seed.stderr
-        web, url = start_web(env, tmp_path / "web.log")
+        web, url = start_web(env)
         with web:
             # One answer per gunicorn thread at least, so every thread has read the version and the body.
             for _ in range(8):

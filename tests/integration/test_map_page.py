@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.support.participants import public_in
-from tests.support.processes import clean_env, migrate, run_command, start_web
+from tests.support.processes import clean_env, migrate, run_command
 from tests.support.servers import require_binary
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,7 @@ REDRAWN += "s.dataset.bbox !== old }"
 
 
 @pytest.fixture
-def web(tmp_path, database, redis_url):
+def laptop_web(database, redis_url, start_web):
     """Unlike conftest's web: a laptop's environment (the browser sends Host 127.0.0.1), and no Sentry."""
     env = clean_env(DATABASE_URL=f"sqlite:///{database}", REDIS_URL=redis_url)
     # What Heroku's build does: whitenoise serves Leaflet and the page's files from STATIC_ROOT.
@@ -35,17 +35,15 @@ def web(tmp_path, database, redis_url):
     migrate(env)
     seeded = run_command(["python", "manage.py", "seed_participants", "--count", "3000", "--seed", "7"], env)
     assert seeded.returncode == 0, seeded.stderr
-    process, base_url = start_web(env, tmp_path / "web.log")
-    yield process, base_url
-    process.stop()
+    return start_web(env)
 
 
 @pytest.fixture
-def page(web):
+def page(laptop_web):
     from playwright.sync_api import sync_playwright
 
     chromium = require_binary("chromium", "chromium")
-    _, base_url = web
+    _, base_url = laptop_web
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1000, "height": 700})
@@ -69,8 +67,8 @@ def shown(page) -> tuple[int, tuple[float, ...]]:
     return int(status.get_attribute("data-count")), tuple(map(float, status.get_attribute("data-bbox").split(",")))
 
 
-def test_map_draws_the_participants_in_view_and_redraws_when_zoomed(page, web, database, tmp_path):
-    _, base_url = web
+def test_map_draws_the_participants_in_view_and_redraws_when_zoomed(page, laptop_web, database, tmp_path):
+    _, base_url = laptop_web
     api_requests = []
     page.on("request", lambda request: "/api/participants/map/" in request.url and api_requests.append(request.url))
 
@@ -101,8 +99,8 @@ def test_map_draws_the_participants_in_view_and_redraws_when_zoomed(page, web, d
     assert (tmp_path / "map.png").stat().st_size > 10_000
 
 
-def test_map_says_so_when_the_api_cannot_be_reached(page, web):
-    process, base_url = web
+def test_map_says_so_when_the_api_cannot_be_reached(page, laptop_web):
+    process, base_url = laptop_web
     page.goto(base_url + "/map/")
     page.wait_for_selector(READY)
 

@@ -19,8 +19,6 @@ from tests.support.processes import (
     migrate,
     procfile_command,
     run_command,
-    start_web,
-    start_worker,
 )
 from tests.support.servers import free_port
 
@@ -50,10 +48,10 @@ def get_without_following(base_url: str, path: str, **headers: str) -> tuple[int
         connection.close()
 
 
-def test_web_on_heroku_redirects_plain_http_except_health_and_refuses_other_hosts(tmp_path):
+def test_web_on_heroku_redirects_plain_http_except_health_and_refuses_other_hosts(tmp_path, start_web):
     env = heroku_env("web.1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     migrate(env)
-    web, base_url = start_web(env, tmp_path / "web.log")
+    web, base_url = start_web(env)
     with web:
         plain_admin = get_without_following(base_url, "/admin/login/", Host=HOST, **{"X-Forwarded-Proto": "http"})
         plain_health = get_without_following(base_url, "/health/", Host=HOST, **{"X-Forwarded-Proto": "http"})
@@ -81,7 +79,7 @@ COUNT_IN_WORKER = (
 
 
 @pytest.mark.parametrize("broker", ["redis", "filesystem"])
-def test_worker_command_runs_a_task_and_its_result_comes_back(broker, request, tmp_path):
+def test_worker_command_runs_a_task_and_its_result_comes_back(broker, request, tmp_path, start_worker):
     database = tmp_path / "db.sqlite3"
     backing = {"REDIS_URL": request.getfixturevalue("redis_url")} if broker == "redis" else {}
     env = heroku_env("worker.1", DATABASE_URL=f"sqlite:///{database}", **backing)
@@ -89,7 +87,7 @@ def test_worker_command_runs_a_task_and_its_result_comes_back(broker, request, t
     seeded = run_command(["python", "manage.py", "seed_participants", "--count", "137", "--seed", "5"], env)
     assert seeded.returncode == 0, seeded.stderr
 
-    with start_worker(env, tmp_path / "worker.log") as worker:
+    with start_worker(env) as worker:
         enqueued = run_command(["python", "manage.py", "shell", "-c", COUNT_IN_WORKER], env | {"DYNO": "run.1"})
         assert enqueued.returncode == 0, enqueued.stderr + worker.output()
         task_id, counted = enqueued.stdout.split()[-2:]

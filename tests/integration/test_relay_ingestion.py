@@ -25,8 +25,6 @@ from tests.support.processes import (
     migrate,
     procfile_command,
     run_command,
-    start_web,
-    start_worker,
 )
 from tests.support.relay import changed_heroku_values, relay_findings
 from tests.support.sentry_sink import settle, tags_of
@@ -54,17 +52,17 @@ def card_shaped_request_id() -> str:
 
 
 @pytest.fixture(scope="module")
-def dynos(sink, redis_server, tmp_path_factory):
+def dynos(sentry_sink, redis_server, module_dynos):
     """web.1 and worker.1 sharing one database and Redis; yields (web's base URL, the dyno environment by name)."""
     redis_server.client().flushall()
-    folder = tmp_path_factory.mktemp("relay")
+    folder = module_dynos.folder
 
     def env(dyno: str) -> dict[str, str]:
         return heroku_env(
             dyno,
             DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}",
             REDIS_URL=redis_server.url,
-            SENTRY_DSN=sink.dsn,
+            SENTRY_DSN=sentry_sink.dsn,
             SENTRY_TRACES_SAMPLE_RATE="1.0",
             HEROKU_DRAIN_SECRET=SECRET,
             # The watchdog's sleeping view (tests/support/slow_request_urls.py) and a threshold it passes.
@@ -73,14 +71,9 @@ def dynos(sink, redis_server, tmp_path_factory):
         )
 
     migrate(env("release.1"))
-    web, base_url = start_web(env("web.1"), folder / "web.log")
-    try:
-        worker = start_worker(env("worker.1"), folder / "worker.log")
-    except BaseException:
-        web.stop()
-        raise
-    with web, worker:
-        yield base_url, env, web
+    web, base_url = module_dynos.web(env("web.1"))
+    module_dynos.worker(env("worker.1"))
+    return base_url, env, web
 
 
 def get(base_url: str, path: str, **headers: str):
@@ -100,7 +93,7 @@ def exception_value(event: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def web_error(dynos, sink):
+def web_error(dynos, sentry_sink):
     """A staff request to /api/sentry-debug/ with a session, a CSRF and an ordinary cookie: its request id."""
     base_url, env, _ = dynos
     request_id = card_shaped_request_id()
@@ -109,8 +102,8 @@ def web_error(dynos, sink):
     return request_id
 
 
-def test_a_web_error_with_cookies_passes_relay_unchanged(web_error, sink):
-    event = sink.wait_for(
+def test_a_web_error_with_cookies_passes_relay_unchanged(web_error, sentry_sink):
+    event = sentry_sink.wait_for(
         lambda s: next((e for e in s.events() if exception_value(e) == DEBUG_ERROR), None), what="the web error"
     )
     assert_relay_keeps(event, web_error)
@@ -119,16 +112,16 @@ def test_a_web_error_with_cookies_passes_relay_unchanged(web_error, sink):
     assert set(cookies.values()) == {"[Filtered]"}
 
 
-def test_a_web_transaction_passes_relay_unchanged(web_error, sink):
-    transaction = sink.wait_for(
+def test_a_web_transaction_passes_relay_unchanged(web_error, sentry_sink):
+    transaction = sentry_sink.wait_for(
         lambda s: next((t for t in s.transactions() if t["transaction"] == "/api/sentry-debug/"), None),
         what="the request's transaction",
     )
     assert_relay_keeps(transaction, web_error)
 
 
-def test_a_request_log_carries_the_request_id_and_the_dyno_as_attributes(web_error, sink):
-    record = sink.wait_for(
+def test_a_request_log_carries_the_request_id_and_the_dyno_as_attributes(web_error, sentry_sink):
+    record = sentry_sink.wait_for(
         lambda s: next(
             (r for r in s.logs() if r["body"].startswith("Internal Server Error: /api/sentry-debug/")), None
         ),
@@ -139,28 +132,28 @@ def test_a_request_log_carries_the_request_id_and_the_dyno_as_attributes(web_err
     assert (attributes["dyno"], attributes["dyno_type"], attributes["heroku_release"]) == ("web.1", "web", "v42")
 
 
-def test_a_404_is_logged_to_stdout_but_not_sent_as_a_sentry_log(dynos, sink):
+def test_a_404_is_logged_to_stdout_but_not_sent_as_a_sentry_log(dynos, sentry_sink):
     base_url, _, web = dynos
     request_id = card_shaped_request_id()
     assert get(base_url, "/no-such-page/", **{"X-Request-ID": request_id})[0] == 404
     assert get(base_url, "/api/sentry-debug/")[0] == 404  # anonymous: a 404 too, then a 500 to wait for
     staff = session_cookie(dynos[1]("run.1"))
     assert send(base_url, debug_action(staff, headers={"X-Request-ID": "after-the-404s-0001"})) == 500
-    sink.wait_for(
+    sentry_sink.wait_for(
         lambda s: any(r["attributes"].get("request_id", {}).get("value") == "after-the-404s-0001" for r in s.logs()),
         what="the 500's log record, sent after the 404s'",
     )
     settle()
-    assert [r["body"] for r in sink.logs() if "Not Found" in r["body"]] == []
+    assert [r["body"] for r in sentry_sink.logs() if "Not Found" in r["body"]] == []
     assert "WARNING django.request: Not Found: /no-such-page/" in web.output()
 
 
-def test_a_hostile_request_id_reaches_sentry_without_control_characters_and_capped(dynos, sink):
+def test_a_hostile_request_id_reaches_sentry_without_control_characters_and_capped(dynos, sentry_sink):
     base_url, env, _ = dynos
     staff = session_cookie(env("run.1"))
     hostile = "rid-\x9b2J\x85-" + "9" * 300  # C1 controls: gunicorn refuses C0 ones with a 400
     assert send(base_url, debug_action(staff, headers={"X-Request-ID": hostile})) == 500
-    event = sink.wait_for(
+    event = sentry_sink.wait_for(
         lambda s: next((e for e in s.events() if tags_of(e).get("request_id", "").startswith("rid-")), None),
         what="the error of the request with a hostile id",
     )
@@ -168,15 +161,15 @@ def test_a_hostile_request_id_reaches_sentry_without_control_characters_and_capp
     assert_relay_keeps(event)
 
 
-def test_a_task_error_and_its_transaction_pass_relay_unchanged(dynos, sink):
+def test_a_task_error_and_its_transaction_pass_relay_unchanged(dynos, sentry_sink):
     _, env, _ = dynos
     enqueue = "from sentry_heroku.tasks import fail_for_sentry_debug; fail_for_sentry_debug.delay()"
     result = run_command(["python", "manage.py", "shell", "-c", enqueue], env("run.2"))
     assert result.returncode == 0, result.stderr
-    event = sink.wait_for(
+    event = sentry_sink.wait_for(
         lambda s: next((e for e in s.events() if exception_value(e) == TASK_ERROR), None), what="the task's error"
     )
-    transaction = sink.wait_for(
+    transaction = sentry_sink.wait_for(
         lambda s: next((t for t in s.transactions() if t["transaction"].endswith("fail_for_sentry_debug")), None),
         what="the task's transaction",
     )
@@ -185,27 +178,27 @@ def test_a_task_error_and_its_transaction_pass_relay_unchanged(dynos, sink):
     assert_relay_keeps(transaction)
 
 
-def test_a_drain_event_passes_relay_unchanged(dynos, sink):
+def test_a_drain_event_passes_relay_unchanged(dynos, sentry_sink):
     base_url, _, _ = dynos
     dyno, request_id = fresh_dyno(), card_shaped_request_id()
     line = lines.router("H12", "Request timeout", dyno=dyno, request_id=request_id)
     assert post_lines(base_url, [("heroku", "router", line)]) == 204
-    [event] = sink.wait_for(lambda s: platform_events(s, dyno=dyno), what="the H12's event")
+    [event] = sentry_sink.wait_for(lambda s: platform_events(s, dyno=dyno), what="the H12's event")
     assert_relay_keeps(event, request_id)
 
 
-def test_the_watchdogs_warning_passes_relay_unchanged(dynos, sink):
+def test_the_watchdogs_warning_passes_relay_unchanged(dynos, sentry_sink):
     base_url, _, _ = dynos
     request_id = card_shaped_request_id()
     assert get(base_url, "/test/sleep/2/", **{"X-Request-ID": request_id})[0] == 200
-    event = sink.wait_for(
+    event = sentry_sink.wait_for(
         lambda s: next((e for e in s.events() if e.get("logger") == "sentry_heroku.watchdog"), None),
         what="the watchdog's warning",
     )
     assert_relay_keeps(event, request_id)
 
 
-def test_sentry_checks_events_pass_relay_unchanged(dynos, sink):
+def test_sentry_checks_events_pass_relay_unchanged(dynos, sentry_sink):
     _, env, _ = dynos
     result = run_command(["python", "manage.py", "sentry_check"], env("run.3"), timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -214,7 +207,7 @@ def test_sentry_checks_events_pass_relay_unchanged(dynos, sink):
         found = [e for e in s.events() if tags_of(e).get("dyno") == "run.3"]
         return len(found) >= 2 and found
 
-    events = sink.wait_for(sent, what="sentry_check's message and exception")
+    events = sentry_sink.wait_for(sent, what="sentry_check's message and exception")
     for event in events:
         assert_relay_keeps(event)
 

@@ -16,7 +16,6 @@ import json
 import pytest
 
 from tests.support.calls import Call, burst
-from tests.support.processes import start_web, start_worker
 from tests.support.staff import debug_action, session_cookie
 
 EVERYTHING_ON = {
@@ -39,7 +38,9 @@ def leaked(sink, planted: list[str]) -> list[str]:
     return [secret for secret in planted if secret in raw]
 
 
-def test_no_secret_in_task_arguments_exception_messages_or_worker_logs_reaches_sentry(dyno_env, sentry_sink, tmp_path):
+def test_no_secret_in_task_arguments_exception_messages_or_worker_logs_reaches_sentry(
+    dyno_env, sentry_sink, start_worker
+):
     from celery import Celery
 
     s = [next(secrets) for _ in range(9)]
@@ -57,7 +58,7 @@ def test_no_secret_in_task_arguments_exception_messages_or_worker_logs_reaches_s
         ("hub.tasks.record_work", ["t5"], {"seconds": 0, "access_token": s[8]}),
     ]
     with (
-        start_worker(dyno_env("worker.1"), tmp_path / "worker.log"),
+        start_worker(dyno_env("worker.1")),
         Celery(broker=dyno_env("run.1")["REDIS_URL"]) as app,
     ):
         for task, args, kwargs in sends:
@@ -76,12 +77,12 @@ def test_no_secret_in_task_arguments_exception_messages_or_worker_logs_reaches_s
     assert "no_such_task" in json.dumps(sentry_sink.logs())
 
 
-def test_a_bare_positional_secret_reaches_no_sink(dyno_env, sentry_sink, tmp_path):
+def test_a_bare_positional_secret_reaches_no_sink(dyno_env, sentry_sink, start_worker):
     from celery import Celery
 
     secret = next(secrets)
     with (
-        start_worker(dyno_env("worker.1"), tmp_path / "worker.log"),
+        start_worker(dyno_env("worker.1")),
         Celery(broker=dyno_env("run.1")["REDIS_URL"]) as app,
     ):
         app.send_task("hub.tasks.record_work", args=[secret, 0])
@@ -127,10 +128,10 @@ def free_text_secrets(cookie: str) -> list[tuple[str, dict[str, str]]]:
     ]
 
 
-def burst_of_secrets(dyno_env, sentry_sink, tmp_path, crafted) -> list[str]:
+def burst_of_secrets(dyno_env, sentry_sink, crafted, start_web) -> list[str]:
     env = dyno_env("web.1")
     calls, secrets_used = planted(crafted(session_cookie(env)))
-    web, base_url = start_web(env, tmp_path / "web.log")
+    web, base_url = start_web(env)
     with web:
         results = burst(base_url, calls * 3, concurrency=8)
         assert [status for _, status in results] == [500] * len(results)
@@ -139,14 +140,14 @@ def burst_of_secrets(dyno_env, sentry_sink, tmp_path, crafted) -> list[str]:
     return secrets_used
 
 
-def test_no_secret_from_a_burst_of_crafted_requests_reaches_sentry(dyno_env, sentry_sink, tmp_path):
-    secrets_used = burst_of_secrets(dyno_env, sentry_sink, tmp_path, named_secrets)
+def test_no_secret_from_a_burst_of_crafted_requests_reaches_sentry(dyno_env, sentry_sink, start_web):
+    secrets_used = burst_of_secrets(dyno_env, sentry_sink, named_secrets, start_web)
 
     assert leaked(sentry_sink, secrets_used) == []
     assert "[Filtered]" in sentry_sink.raw().decode()
 
 
-def test_no_secret_in_the_free_text_of_a_query_value_reaches_sentry(dyno_env, sentry_sink, tmp_path):
-    secrets_used = burst_of_secrets(dyno_env, sentry_sink, tmp_path, free_text_secrets)
+def test_no_secret_in_the_free_text_of_a_query_value_reaches_sentry(dyno_env, sentry_sink, start_web):
+    secrets_used = burst_of_secrets(dyno_env, sentry_sink, free_text_secrets, start_web)
 
     assert leaked(sentry_sink, secrets_used) == []

@@ -4,7 +4,6 @@ that its errors and the tasks it sends carry, continued from the caller's sentry
 import pytest
 
 from tests.support.calls import answer
-from tests.support.processes import start_web, start_worker
 from tests.support.sentry_sink import tags_of
 from tests.support.staff import debug_action, session_cookie
 
@@ -40,9 +39,9 @@ def test_each_request_error_has_a_trace_of_its_own(web, dyno_env, sentry_sink):
     assert sentry_sink.transactions() == []
 
 
-def test_task_error_continues_the_callers_trace(dyno_env, sentry_sink, tmp_path):
-    web, base_url = start_web(dyno_env("web.1"), tmp_path / "web.log")
-    worker = start_worker(dyno_env("worker.1"), tmp_path / "worker.log")
+def test_task_error_continues_the_callers_trace(dyno_env, sentry_sink, start_web, start_worker):
+    web, base_url = start_web(dyno_env("web.1"))
+    worker = start_worker(dyno_env("worker.1"))
     with web, worker:
         cookie = session_cookie(dyno_env("run.1"))
         caller = {"sentry-trace": f"{CALLER_TRACE_ID}-b2d4c2a1e8f04c3d-1"}

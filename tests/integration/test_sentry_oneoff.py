@@ -3,7 +3,7 @@
 import pytest
 
 from tests.support.calls import send
-from tests.support.processes import heroku_env, migrate, run_command, start_web
+from tests.support.processes import heroku_env, migrate, run_command
 from tests.support.sentry_sink import settle, tags_of
 from tests.support.staff import debug_action, session_cookie
 
@@ -72,9 +72,9 @@ def test_sentry_check_fails_when_sentry_does_not_answer(database_url, sentry_sin
     assert "delivered:   yes" not in result.stdout
 
 
-def test_logger_error_in_a_view_becomes_an_event(database_url, sentry_sink, tmp_path):
+def test_logger_error_in_a_view_becomes_an_event(database_url, sentry_sink, start_web):
     env = heroku_env("web.1", DATABASE_URL=database_url, SENTRY_DSN=sentry_sink.dsn)
-    web, base_url = start_web(env, tmp_path / "web.log")
+    web, base_url = start_web(env)
     with web:
         cookie = session_cookie(env)
         assert send(base_url, debug_action(cookie, "log")) == 200

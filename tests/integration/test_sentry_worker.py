@@ -3,7 +3,7 @@
 import pytest
 
 from tests.support.calls import answer
-from tests.support.processes import heroku_env, migrate, start_web, start_worker
+from tests.support.processes import heroku_env, migrate
 from tests.support.sentry_sink import tags_of
 from tests.support.staff import debug_action, session_cookie
 
@@ -22,9 +22,11 @@ def task_error(sink):
     return None
 
 
-def test_worker_error_is_tagged_with_worker_dyno_and_continues_the_request_trace(dyno_env, sentry_sink, tmp_path):
-    web, base_url = start_web(dyno_env("web.1"), tmp_path / "web.log")
-    worker = start_worker(dyno_env("worker.1"), tmp_path / "worker.log")
+def test_worker_error_is_tagged_with_worker_dyno_and_continues_the_request_trace(
+    dyno_env, sentry_sink, start_web, start_worker
+):
+    web, base_url = start_web(dyno_env("web.1"))
+    worker = start_worker(dyno_env("worker.1"))
     with web, worker:
         cookie = session_cookie(dyno_env("run.1"))
         status, body = answer(base_url, debug_action(cookie, "celery"))
@@ -45,14 +47,14 @@ def test_worker_error_is_tagged_with_worker_dyno_and_continues_the_request_trace
     assert event["extra"]["celery-job"]["task_name"] == "sentry_heroku.tasks.fail_for_sentry_debug"
 
 
-def test_worker_error_arrives_with_the_filesystem_broker_too(tmp_path, sentry_sink):
+def test_worker_error_arrives_with_the_filesystem_broker_too(tmp_path, sentry_sink, start_worker):
     # bin/dev's worker: a dyno name without REDIS_URL, which only a local run allows.
     env = heroku_env(
         "worker.2", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SENTRY_DSN=sentry_sink.dsn, LOCAL_DYNO="1"
     )
     del env["REDIS_URL"]
     migrate(env)
-    with start_worker(env, tmp_path / "worker.log"):
+    with start_worker(env):
         from tests.support.processes import run_command
 
         enqueue = "from sentry_heroku.tasks import fail_for_sentry_debug; fail_for_sentry_debug.delay()"

@@ -19,7 +19,7 @@ import pytest
 from bahk.gunicorn_worker import HEAD_SECONDS
 from tests.support import logplex_lines as lines
 from tests.support.drain_client import SECRET, fresh_dyno, platform_events, post_lines
-from tests.support.processes import HOST, heroku_env, http_get, start_web
+from tests.support.processes import HOST, heroku_env, http_get
 from tests.support.raw_http import get, post, status_of
 
 TRICKLERS = 20
@@ -47,12 +47,8 @@ TRICKLED = [
 
 
 @pytest.fixture(scope="module")
-def web(sink, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("slow-clients")
-    env = heroku_env("web.1", SENTRY_DSN=sink.dsn, HEROKU_DRAIN_SECRET=SECRET)
-    process, base_url = start_web(env, folder / "web.log")
-    yield base_url
-    process.stop()
+def slow_clients_web(sentry_sink, module_dynos):
+    return module_dynos.web(heroku_env("web.1", SENTRY_DSN=sentry_sink.dsn, HEROKU_DRAIN_SECRET=SECRET))[1]
 
 
 def port_of(base_url: str) -> int:
@@ -125,38 +121,38 @@ def health(base_url: str) -> int:
     return http_get(base_url + "/health/", headers={"Host": HOST}, timeout=5)[0]
 
 
-def test_twenty_trickling_clients_leave_health_answering_while_they_hold_on(web):
+def test_twenty_trickling_clients_leave_health_answering_while_they_hold_on(slow_clients_web):
     heads = [TRICKLED[n % len(TRICKLED)] for n in range(TRICKLERS)]
-    with trickling(web, heads) as tricklers:
+    with trickling(slow_clients_web, heads) as tricklers:
         # Long enough for every connection to be taken in (gthread gives each a thread that then waits).
         time.sleep(4 * DRIP_SECONDS)
-        answers = [health(web) for _ in range(PROBES)]
+        answers = [health(slow_clients_web) for _ in range(PROBES)]
         still_holding = [holding(sock) for sock in tricklers]
     assert answers == [200] * PROBES
     assert still_holding == [True] * TRICKLERS
 
 
-def test_a_content_length_over_the_limit_gets_413_and_a_close_before_any_body_is_sent(web):
-    with socket.create_connection(("127.0.0.1", port_of(web)), timeout=5) as sock:
+def test_a_content_length_over_the_limit_gets_413_and_a_close_before_any_body_is_sent(slow_clients_web):
+    with socket.create_connection(("127.0.0.1", port_of(slow_clients_web)), timeout=5) as sock:
         sock.sendall(keep_alive(post(b"/heroku/logs/", 10**9, basic(f"drain:{SECRET}"))))
         answer = until_closed(sock, timeout=3)
     assert status_of(answer) == 413
 
 
-def test_a_head_that_never_ends_gets_408_and_a_close(web):
-    with socket.create_connection(("127.0.0.1", port_of(web)), timeout=5) as sock:
+def test_a_head_that_never_ends_gets_408_and_a_close(slow_clients_web):
+    with socket.create_connection(("127.0.0.1", port_of(slow_clients_web)), timeout=5) as sock:
         sock.sendall(b"GET /health/ HTTP/1.1\r\nHost: " + HOST.encode() + b"\r\nX-Slow: ")
         answer = until_closed(sock, timeout=HEAD_SECONDS + 5)
     assert status_of(answer) == 408
 
 
-def test_a_drain_batch_posted_whole_still_gets_its_204_and_event(web, sink):
+def test_a_drain_batch_posted_whole_still_gets_its_204_and_event(slow_clients_web, sentry_sink):
     dyno = fresh_dyno("worker")
-    assert post_lines(web, [("heroku", dyno, lines.R14)]) == 204
-    sink.wait_for(lambda s: platform_events(s, dyno=dyno), what="the R14's event")
+    assert post_lines(slow_clients_web, [("heroku", dyno, lines.R14)]) == 204
+    sentry_sink.wait_for(lambda s: platform_events(s, dyno=dyno), what="the R14's event")
 
 
-def test_a_chunked_drain_batch_is_read_whole(web, sink):
+def test_a_chunked_drain_batch_is_read_whole(slow_clients_web, sentry_sink):
     dyno = fresh_dyno("worker")
     batch = lines.body([("heroku", dyno, lines.R14)])
     headers = b"".join(
@@ -167,16 +163,16 @@ def test_a_chunked_drain_batch_is_read_whole(web, sink):
     chunked = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (10, batch[:10], len(batch) - 10, batch[10:])
     head = post(b"/heroku/logs/", 0, headers.rstrip(b"\r\n"), b"Transfer-Encoding: chunked")
     head = head.replace(b"Content-Length: 0\r\n", b"")
-    with socket.create_connection(("127.0.0.1", port_of(web)), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", port_of(slow_clients_web)), timeout=5) as sock:
         sock.sendall(head + chunked)
         answer = until_closed(sock, timeout=10)
     assert status_of(answer) == 204
-    sink.wait_for(lambda s: platform_events(s, dyno=dyno), what="the chunked batch's event")
+    sentry_sink.wait_for(lambda s: platform_events(s, dyno=dyno), what="the chunked batch's event")
 
 
-def test_keep_alive_and_pipelined_requests_are_all_answered_on_one_connection(web):
+def test_keep_alive_and_pipelined_requests_are_all_answered_on_one_connection(slow_clients_web):
     request = keep_alive(get(b"/health/"))
-    with socket.create_connection(("127.0.0.1", port_of(web)), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", port_of(slow_clients_web)), timeout=5) as sock:
         for _ in range(3):
             sock.sendall(request)
             assert status_of(one_response(sock)) == 200
@@ -186,20 +182,20 @@ def test_keep_alive_and_pipelined_requests_are_all_answered_on_one_connection(we
     assert answers.count(b"HTTP/1.1 200 OK\r\n") == 3
 
 
-def test_a_client_that_expects_100_continue_gets_it_before_sending_its_body(web):
+def test_a_client_that_expects_100_continue_gets_it_before_sending_its_body(slow_clients_web):
     batch = lines.body([("heroku", fresh_dyno("worker"), lines.R14)])
     head = keep_alive(post(b"/heroku/logs/", len(batch), basic(f"drain:{SECRET}"), b"Expect: 100-continue"))
-    with socket.create_connection(("127.0.0.1", port_of(web)), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", port_of(slow_clients_web)), timeout=5) as sock:
         sock.sendall(head)
         assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
         sock.sendall(batch)
         assert status_of(one_response(sock)) == 204  # and no second 100 Continue before it
 
 
-def test_a_401_for_a_body_the_view_never_read_leaves_the_connection_serving(web):
+def test_a_401_for_a_body_the_view_never_read_leaves_the_connection_serving(slow_clients_web):
     body = b"x" * 200_000  # over gunicorn's 64 KB drain of an unread body
     head = keep_alive(post(b"/heroku/logs/", len(body), basic("drain:wrong-password")))
-    with socket.create_connection(("127.0.0.1", port_of(web)), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", port_of(slow_clients_web)), timeout=5) as sock:
         sock.sendall(head + body)
         assert status_of(one_response(sock)) == 401
         sock.sendall(keep_alive(get(b"/health/")))

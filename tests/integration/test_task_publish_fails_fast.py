@@ -17,7 +17,7 @@ import threading
 import pytest
 
 from tests.support.calls import answer
-from tests.support.processes import Process, heroku_env, migrate, run_command, start_web, start_worker
+from tests.support.processes import Process, heroku_env, migrate, run_command
 from tests.support.sentry_sink import tags_of
 from tests.support.servers import RedisServer, free_port, wait_until
 from tests.support.staff import debug_action, session_cookie
@@ -112,11 +112,11 @@ def not_sent_message(task: str, cause: str) -> str:
 
 
 def test_an_enqueue_from_a_request_answers_503_naming_the_cause_and_reports_it(
-    dyno, unreachable_redis, sentry_sink, tmp_path
+    dyno, unreachable_redis, sentry_sink, start_web
 ):
     _, cause = unreachable_redis
     cookie = session_cookie(dyno("run.1"))
-    web, base_url = start_web(dyno("web.1"), tmp_path / "web.log")
+    web, base_url = start_web(dyno("web.1"))
     with web:
         # No answer within the bound counts as status 0.
         status, body = answer(base_url, debug_action(cookie, "celery"), timeout=GIVES_UP_WITHIN)
@@ -166,7 +166,7 @@ for number in range({count}):
 """
 
 
-def test_every_task_whose_publish_returned_runs_across_a_connection_limit(tmp_path, database):
+def test_every_task_whose_publish_returned_runs_across_a_connection_limit(tmp_path, database, start_worker):
     redis = RedisServer().start()
     try:
         env = heroku_env("run.1", DATABASE_URL=f"sqlite:///{database}", REDIS_URL=redis.url)
@@ -189,7 +189,7 @@ def test_every_task_whose_publish_returned_runs_across_a_connection_limit(tmp_pa
         assert lines("sent")[-1] == "task-79"  # publishing recovered once the slots were free
 
         worker_env = heroku_env("worker.1", DATABASE_URL=f"sqlite:///{database}", REDIS_URL=redis.url)
-        with start_worker(worker_env, tmp_path / "worker.log"):
+        with start_worker(worker_env):
             wait_until(lambda: set(sent) <= recorded(database), 90, f"the {len(sent)} tasks sent to run")
     finally:
         redis.stop()

@@ -180,6 +180,38 @@ def start_worker(env: dict[str, str], log_path: Path) -> Process:
     return process
 
 
+class Dynos:
+    """The Procfile's processes one test (or one module) starts, each logging to a file of its own in folder.
+
+    The fixtures start_web, start_worker and module_dynos (tests/conftest.py) hand these out and stop them all
+    after the test or the module, so no test writes its own start and stop.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.processes: list[Process] = []
+
+    def _log(self, name: str) -> Path:
+        taken = sum(1 for process in self.processes if process.log_path.name.startswith(f"{name}."))
+        return self.folder / (f"{name}.log" if not taken else f"{name}.{taken + 1}.log")
+
+    def web(self, env: dict[str, str]) -> tuple[Process, str]:
+        """start_web(env) -> (process, base URL), once /health/ answers."""
+        process, base_url = start_web(env, self._log("web"))
+        self.processes.append(process)
+        return process, base_url
+
+    def worker(self, env: dict[str, str]) -> Process:
+        """start_worker(env) -> the worker process, once Celery says it is ready."""
+        process = start_worker(env, self._log("worker"))
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+
 def rss_kb(pid: int) -> int:
     """Resident memory of one process (VmRSS), in kB; 0 once it has gone."""
     try:

@@ -41,6 +41,14 @@ class SentrySink(LoopbackHTTPServer):
         assert mode in MODES
         self.mode = mode
 
+    def reset(self) -> None:
+        """Forget what arrived and answer "ok" again: a module's one sink serves each test as if it were new."""
+        with self._lock:
+            self.mode = "ok"
+            self.bodies.clear()
+            self.envelopes.clear()
+            self.requests = 0
+
     # What arrived.
     def raw(self) -> bytes:
         with self._lock:

@@ -5,6 +5,8 @@ import base64
 import dataclasses
 import logging
 import socket
+import time
+import types
 import uuid
 from collections import Counter
 
@@ -210,6 +212,22 @@ def test_when_the_shared_cache_fails_the_drain_counts_in_its_own_process(served,
         for _ in range(5):
             served.post([("heroku", "router", lines.router("H12", "Request timeout", dyno=storm))] * 10)
         assert [line_count(event) for event in served.events_about(storm)] == [10, 10, 10]
+
+
+def test_once_the_pause_after_a_cache_failure_is_over_the_drain_counts_in_the_shared_cache_again(
+    served, dead_redis, monkeypatch
+):
+    dyno = fresh_dyno("worker")
+    with override_settings(CACHES={"default": backing_services.redis_cache(dead_redis)}):
+        assert served.post([("heroku", dyno, lines.R14)]).status_code == 204  # counted in this process
+    # Redis is back, and the pause after the failure is over: this process's clock, 31 s on.
+    later = time.monotonic() + view._CACHE_PAUSE_SECONDS + 1
+    monkeypatch.setattr(view, "time", types.SimpleNamespace(monotonic=lambda: later, time=time.time))
+    batch, frame_id = [("heroku", dyno, lines.R14)], uuid.uuid4().hex.upper()
+    assert served.post(batch, frame_id=frame_id).status_code == 204
+    served.new_process()  # Logplex's retry reaches another web process: only the shared cache can know the batch
+    assert served.post(batch, frame_id=frame_id).status_code == 204
+    assert [line_count(event) for event in served.events_about(dyno)] == [1, 1]
 
 
 def test_240_router_errors_for_240_chosen_paths_in_one_batch_are_one_event_per_code(drain):
