@@ -122,12 +122,6 @@ def _fresh_sentry_sink(request):
         request.getfixturevalue("sentry_sink").reset()
 
 
-@pytest.fixture(scope="module")
-def sink(sentry_sink):
-    """The old name of sentry_sink, for the modules other branches change now; to go once they are merged."""
-    return sentry_sink
-
-
 @pytest.fixture(scope="session", autouse=True)
 def collected_static(django_test_environment):
     """Collect static files once, in this process, as the buildpack does at build time: pages link hashed files."""

@@ -7,7 +7,7 @@ import urllib.parse
 import pytest
 
 from tests.support.drain_client import SECRET
-from tests.support.processes import HOST, heroku_env, start_web
+from tests.support.processes import HOST, heroku_env
 
 # A drain URL written https://SECRET@host/heroku/logs/ (no "drain:" user) sends the secret as the Basic user.
 SECRET_AS_USER = "Basic " + base64.b64encode(f"{SECRET}:".encode()).decode()
@@ -40,18 +40,16 @@ def pieces(secret: str, size: int = 8) -> set[str]:
 
 @pytest.mark.parametrize("access_format", [None, VERBOSE_FORMAT], ids=["default", "every-credential-atom"])
 def test_access_lines_hold_no_part_of_the_drain_secret_sent_as_user_nor_of_query_or_cookie_secrets(
-    sink, tmp_path, access_format
+    sentry_sink, start_web, access_format
 ):
     values = {"GUNICORN_CMD_ARGS": f"--access-logformat '{access_format}'"} if access_format else {}
-    env = heroku_env("web.1", SENTRY_DSN=sink.dsn, HEROKU_DRAIN_SECRET=SECRET, **values)
-    process, base_url = start_web(env, tmp_path / "web.log")
-    try:
-        drain = {"Authorization": SECRET_AS_USER, "Referer": f"https://{HOST}/?api_key={QUERY_SECRET}"}
-        assert request(base_url, "POST", "/heroku/logs/", drain) == 401
-        page = {"Cookie": f"sessionid={COOKIE_SECRET}"}
-        assert request(base_url, "GET", f"/health/?token={QUERY_SECRET}&bbox=1,2,3,4", page) == 200
-    finally:
-        process.stop()
+    env = heroku_env("web.1", SENTRY_DSN=sentry_sink.dsn, HEROKU_DRAIN_SECRET=SECRET, **values)
+    process, base_url = start_web(env)
+    drain = {"Authorization": SECRET_AS_USER, "Referer": f"https://{HOST}/?api_key={QUERY_SECRET}"}
+    assert request(base_url, "POST", "/heroku/logs/", drain) == 401
+    page = {"Cookie": f"sessionid={COOKIE_SECRET}"}
+    assert request(base_url, "GET", f"/health/?token={QUERY_SECRET}&bbox=1,2,3,4", page) == 200
+    process.stop()  # its last access line is written
     requests = ('"POST /heroku/logs/ HTTP/1.1"', '"GET /health/?')
     lines = [line for line in process.output().splitlines() if any(request in line for request in requests)]
     assert len(lines) == 2, process.output()

@@ -5,14 +5,14 @@ import threading
 
 import pytest
 
-from tests.support.processes import heroku_env, http_get, start_web
+from tests.support.processes import heroku_env, http_get
 from tests.support.sentry_sink import settle, tags_of
 
 HOST = "bahk-test-1a2b3c4d5e6f.herokuapp.com"
 
 
-def start(tmp_path, sentry_sink, threshold: str):
-    env = heroku_env(
+def watchdog_env(tmp_path, sentry_sink, threshold: str) -> dict[str, str]:
+    return heroku_env(
         "web.1",
         DJANGO_SETTINGS_MODULE="tests.support.slow_request_settings",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
@@ -20,14 +20,12 @@ def start(tmp_path, sentry_sink, threshold: str):
         SENTRY_TRACES_SAMPLE_RATE="1.0",
         SENTRY_SLOW_REQUEST_SECONDS=threshold,
     )
-    return start_web(env, tmp_path / "web.log")
 
 
 @pytest.fixture
-def web(tmp_path, sentry_sink):
-    process, base_url = start(tmp_path, sentry_sink, "2")
-    yield base_url
-    process.stop()
+def slow_web(tmp_path, sentry_sink, start_web) -> str:
+    """A web dyno whose watchdog reports requests past 2 s; its base URL."""
+    return start_web(watchdog_env(tmp_path, sentry_sink, "2"))[1]
 
 
 def watchdog_events(sink) -> list[dict]:
@@ -38,8 +36,8 @@ def get(base_url, path, **headers):
     return http_get(base_url + path, headers={"Host": HOST, **headers}, timeout=15)
 
 
-def test_a_request_past_the_threshold_is_reported_with_the_line_it_is_on(web, sentry_sink):
-    status, _, _ = get(web, "/test/sleep/4/", **{"X-Request-ID": "slow-5c1e8f1a"})
+def test_a_request_past_the_threshold_is_reported_with_the_line_it_is_on(slow_web, sentry_sink):
+    status, _, _ = get(slow_web, "/test/sleep/4/", **{"X-Request-ID": "slow-5c1e8f1a"})
     assert status == 200
 
     [event] = sentry_sink.wait_for(watchdog_events, what="the watchdog's event")
@@ -62,23 +60,20 @@ def test_a_request_past_the_threshold_is_reported_with_the_line_it_is_on(web, se
     assert event["contexts"]["trace"]["trace_id"] == transaction["contexts"]["trace"]["trace_id"]
 
 
-def test_fast_requests_are_never_reported(web, sentry_sink):
-    threads = [threading.Thread(target=get, args=(web, path)) for path in ["/test/sleep/1/", "/health/"] * 4]
+def test_fast_requests_are_never_reported(slow_web, sentry_sink):
+    threads = [threading.Thread(target=get, args=(slow_web, path)) for path in ["/test/sleep/1/", "/health/"] * 4]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    get(web, "/admin/login/")
+    get(slow_web, "/admin/login/")
     settle(3)  # past the 2 s threshold for every request above
     assert watchdog_events(sentry_sink) == []
 
 
-def test_a_threshold_of_zero_turns_the_watchdog_off(tmp_path, sentry_sink):
-    process, base_url = start(tmp_path, sentry_sink, "0")
-    try:
-        assert get(base_url, "/test/sleep/3/")[0] == 200
-        sentry_sink.wait_for(lambda s: s.transactions(), what="the slow request's transaction")
-        settle(1)
-        assert watchdog_events(sentry_sink) == []
-    finally:
-        process.stop()
+def test_a_threshold_of_zero_turns_the_watchdog_off(tmp_path, sentry_sink, start_web):
+    _, base_url = start_web(watchdog_env(tmp_path, sentry_sink, "0"))
+    assert get(base_url, "/test/sleep/3/")[0] == 200
+    sentry_sink.wait_for(lambda s: s.transactions(), what="the slow request's transaction")
+    settle(1)
+    assert watchdog_events(sentry_sink) == []
