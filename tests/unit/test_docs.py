@@ -31,11 +31,13 @@ def test_readme_is_at_most_200_lines():
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda path: path.name)
 def test_every_relative_link_leads_to_a_file_and_heading_that_exist(path):
+    broken = []
     for target in relative_links(path):
         file_part, _, anchor = target.partition("#")
         linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.exists():
+            broken.append(f"{target}: no such file")
+        elif anchor and linked.suffix == ".md" and anchor not in anchors(linked.read_text()):
+            broken.append(f"{target}: no such heading")
 
-        assert linked.exists(), f"{path.name} links to {target}, which does not exist"
-        if anchor and linked.suffix == ".md":
-            assert anchor in anchors(linked.read_text()), f"{path.name} links to {target}: no such heading"
-
+    assert not broken, f"{path.name} links to " + "; ".join(broken)
