@@ -16,6 +16,7 @@ from tests.support.processes import ROOT
 APP_JSON_SCHEMA = ROOT / "tests" / "schemas" / "app-json.schema.json"
 APP_JSON = json.loads((ROOT / "app.json").read_text())
 README = (ROOT / "README.md").read_text()
+CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text()
 
 
 def test_app_json_is_valid_against_herokus_schema():
@@ -39,7 +40,7 @@ def test_app_json_generates_the_secret_key_and_asks_for_sentry_without_requiring
         assert env[name].get("required") is False, f"{name} must not block the Deploy button"
     for name, spec in env.items():
         assert spec.get("description"), f"{name} has no description"
-        assert name in README, f"{name} is not in the README"
+        assert f"`{name}`" in CONFIGURATION, f"{name} is not in docs/configuration.md"
 
 
 def test_app_json_provisions_postgres_and_redis_and_one_basic_web_and_worker_dyno():
