@@ -6,7 +6,7 @@ trace, one cause would open an issue per view, task and helper. These errors
 are grouped by service instead, tagged connection_limit=redis|postgres (the
 dyno tags are already on every event), and carry the project's connection
 budget as the "capacity" context, when the project gave one
-(describe_capacity_with(); bahk/apps.py does).
+(describe_capacity_with(), called from the project's AppConfig.ready).
 
 To add a message: one line in LIMIT_MESSAGES, the service and a fragment of
 what the server says, lower-case.

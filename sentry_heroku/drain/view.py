@@ -4,8 +4,8 @@
 
 Logplex retries a batch on a 5xx and drops it on a 4xx, so the answers are:
 404 without HEROKU_DRAIN_SECRET, 401 for a wrong password, 413 over 1 MB
-(refused by the web worker from Content-Length, before the body is read:
-bahk/gunicorn_worker.py), and 204 for everything else, malformed or not: a bad
+(refused from Content-Length before the body is read, here or earlier by a
+buffering gunicorn worker where the project has one), and 204 for everything else, malformed or not: a bad
 frame costs only itself. A batch Logplex sends again (same Logplex-Frame-Id)
 is handled once, across dynos when the cache is Redis.
 

@@ -17,7 +17,7 @@ from ...sdk import dyno_tags
 from ...startup import current
 
 FLUSH_SECONDS = 10
-# The project's connection report, where it has one (bahk's `manage.py capacity`): found by command
+# The project's connection report, where it has one (a `manage.py capacity`, as in this template): found by command
 # name, so this app imports nothing of the project's.
 CAPACITY_COMMAND = "capacity"
 
