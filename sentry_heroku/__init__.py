@@ -23,7 +23,8 @@ Where things are:
 - drain/: Heroku's log drain (the view, frames, lines, events, throttle); crons/: Sentry Crons;
 - release/: the release's name and Sentry's release API; management/commands/: register_sentry_release
   (the release phase) and sentry_check (is it set up, do events arrive);
-- checks.py: the set-up's system checks; instrumentation.py: decorators for code outside requests;
+- apps.py: registers the checks and the flush hooks; checks.py: the set-up's system checks;
+- instrumentation.py: decorators for code outside requests;
 - gunicorn_hooks.py: gunicorn's hooks; views.py, urls.py, tasks.py: the debug view and its task.
 """
 
