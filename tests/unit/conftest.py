@@ -13,3 +13,10 @@ def sentry_config():
         return read_config(environ, read_dyno(environ))
 
     return config
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users the tests create (admin_user, create_user) hash their passwords with MD5, as Django's testing docs
+    advise: PBKDF2's iterations cost about 0.3 s a user, which no test here is about."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
