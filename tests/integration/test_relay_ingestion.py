@@ -92,9 +92,11 @@ def exception_value(event: dict) -> str:
     return values[-1].get("value") or ""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def web_error(dynos, sentry_sink):
-    """A staff request to /api/sentry-debug/ with a session, a CSRF and an ordinary cookie: its request id."""
+    """A staff request to /api/sentry-debug/ with a session, a CSRF and an ordinary cookie: its request id.
+
+    One per test: the sink forgets what arrived after each test (tests/conftest.py)."""
     base_url, env, _ = dynos
     request_id = card_shaped_request_id()
     cookies = f"{session_cookie(env('run.1'))}; csrftoken=Qm7kZ2xW9vN4pL8rT1yU6iO3aS5dF0gH; theme=dark"
@@ -121,15 +123,24 @@ def test_a_web_transaction_passes_relay_unchanged(web_error, sentry_sink):
 
 
 def test_a_request_log_carries_the_request_id_and_the_dyno_as_attributes(web_error, sentry_sink):
+    def attributes(record: dict) -> dict:
+        return {name: attribute["value"] for name, attribute in record["attributes"].items()}
+
+    # Matched by request id: an earlier test's record of the same 500 may still arrive after the sink's reset.
     record = sentry_sink.wait_for(
         lambda s: next(
-            (r for r in s.logs() if r["body"].startswith("Internal Server Error: /api/sentry-debug/")), None
+            (
+                r
+                for r in s.logs()
+                if r["body"].startswith("Internal Server Error: /api/sentry-debug/")
+                and attributes(r).get("request_id") == web_error
+            ),
+            None,
         ),
-        what="Django's log record of the 500",
+        what="Django's log record of the 500, carrying the request's id",
     )
-    attributes = {name: attribute["value"] for name, attribute in record["attributes"].items()}
-    assert attributes.get("request_id") == web_error
-    assert (attributes["dyno"], attributes["dyno_type"], attributes["heroku_release"]) == ("web.1", "web", "v42")
+    values = attributes(record)
+    assert (values["dyno"], values["dyno_type"], values["heroku_release"]) == ("web.1", "web", "v42")
 
 
 def test_a_404_is_logged_to_stdout_but_not_sent_as_a_sentry_log(dynos, sentry_sink):
