@@ -1,8 +1,14 @@
+import uuid
+
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
+from bahk import backing_services
 from sentry_heroku.config import SentryConfig, read_config
 from sentry_heroku.dyno import read_dyno
+from tests.support.drain_client import SECRET
+from tests.support.served_drain import ServedDrain
 
 
 @pytest.fixture
@@ -20,3 +26,12 @@ def sentry_config():
 def collected_static(django_test_environment):
     """Collect static files once, in this process, as the buildpack does at build time: pages link hashed files."""
     call_command("collectstatic", "--noinput", verbosity=0)
+
+
+@pytest.fixture
+def served(client, monkeypatch, sentry_config):
+    """/heroku/logs/ served in this process with HEROKU_DRAIN_SECRET set (tests/support/served_drain.py)."""
+    # A dyno's own host (the router's Host header); a cache of the test's own, so no other test's Frame-Ids are seen.
+    caches = {"default": {**backing_services.local_cache(), "LOCATION": uuid.uuid4().hex}}
+    with override_settings(ALLOWED_HOSTS=[".herokuapp.com"], CACHES=caches):
+        yield ServedDrain(client, monkeypatch, sentry_config(HEROKU_DRAIN_SECRET=SECRET))
