@@ -4,13 +4,15 @@ Where things are (docs/crons.md has the why):
 - _schedule.py  Heroku Scheduler's frequencies ("daily at 03:00") as crontabs
 - _slug.py      a monitor's slug from a command's shape, never its values
 - _jobs.py      SENTRY_HEROKU_SCHEDULED_JOBS: the declared jobs and their monitor_config
-- _scheduled.py the check-ins of the management command a scheduler.N dyno runs
+- _scheduled.py the check-ins of the management command a scheduler.N dyno runs, and the drain's for one that died
 - _report.py    sentry_check's list of monitors, and the undeclared jobs scheduler dynos ran
 - _beat.py      margins for the check-ins of the SDK's Celery beat integration
 - _liveness.py  one heroku-<process type> check-in a minute while dynos of that type work; web's proof
 - _celery_liveness.py  the worker's proof (a heartbeat task) and beat's
 
-apps.py calls start() once per process; sentry_check prints monitor_lines().
+apps.py calls start() once per process; sentry_check prints monitor_lines(); the log drain
+(sentry_heroku/drain/scheduler.py) names a failed run's job with command_slug() and reports it with
+capture_failed_run().
 """
 
 import os
@@ -21,9 +23,18 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from ._jobs import SETTING, ScheduledJob, declared_jobs
+from ._jobs import SETTING, ScheduledJob, declared_jobs, manage_py_command
+from ._slug import job_slug
 
-__all__ = ["ScheduledJob", "monitor_lines", "scheduled_jobs", "sends_liveness", "start"]
+__all__ = [
+    "ScheduledJob",
+    "capture_failed_run",
+    "command_slug",
+    "monitor_lines",
+    "scheduled_jobs",
+    "sends_liveness",
+    "start",
+]
 
 # One-off dynos come and go by design: their absence is no outage.
 ONE_OFF_TYPES = frozenset({"run", "release", "scheduler"})
@@ -32,6 +43,19 @@ ONE_OFF_TYPES = frozenset({"run", "release", "scheduler"})
 def scheduled_jobs() -> dict[str, ScheduledJob]:
     """The declared Scheduler jobs by monitor slug; a bad declaration raises ImproperlyConfigured naming it."""
     return declared_jobs(getattr(settings, SETTING, None))
+
+
+def command_slug(command_line: str) -> str | None:
+    """The monitor slug a Scheduler command line's check-ins use; None when it runs no management command."""
+    parsed = manage_py_command(command_line)
+    return job_slug(*parsed) if parsed else None
+
+
+def capture_failed_run(slug: str) -> None:
+    """An error check-in for a run of this job that ended before it could send one (the log drain's)."""
+    from ._scheduled import capture_failed_run as capture
+
+    capture(slug, scheduled_jobs())
 
 
 def monitor_lines() -> list[str]:

@@ -2,6 +2,7 @@
 
 On a scheduler.N dyno, apps.py wraps BaseCommand.run_from_argv, the method manage.py calls, once,
 for the command on its command line (call_command() inside it goes through execute(), not here).
+The log drain sends the error check-in of a run that died where no Python could (capture_failed_run).
 """
 
 import signal
@@ -76,6 +77,17 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob]):
             monitor_config=monitor_config,
         )
         sentry_sdk.flush(timeout=SEND_SECONDS)
+
+
+def capture_failed_run(slug: str, jobs: dict[str, ScheduledJob]) -> None:
+    """The error check-in the log drain sends for a scheduler.N dyno that failed (drain/scheduler.py).
+
+    A check-in of its own (a new check_in_id): the drain cannot know the run's. So a job killed by R15 after its
+    in_progress check-in also times out at max_runtime, and one that failed in Python (exit status 1) has two
+    error check-ins, its own and this one; one that never reached Python has this one only.
+    """
+    job = jobs.get(slug)
+    capture_checkin(monitor_slug=slug, status=MonitorStatus.ERROR, monitor_config=job.monitor_config() if job else None)
 
 
 def _stop_on_sigterm() -> None:

@@ -19,6 +19,8 @@ a storm costs no round trip per batch.
 
 gunicorn serves drain batches on several threads of a process, all through
 its one throttle: a Throttle and a MemoryStore are safe to share between them.
+The two stores also keep what scheduler.py remembers of a scheduler.N dyno
+between batches.
 """
 
 import threading
@@ -83,11 +85,11 @@ class Throttle:
 
 
 class MemoryStore:
-    """One process's counters and markers: for tests, and for the drain while the shared cache fails."""
+    """One process's counters, markers and values: for tests, and for the drain while the shared cache fails."""
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self.clock = clock
-        self.values: dict[str, tuple[int, float]] = {}
+        self.values: dict[str, tuple[object, float]] = {}
         self.lock = threading.Lock()
 
     def increment(self, key: str, amount: int, ttl: int) -> int:
@@ -96,14 +98,34 @@ class MemoryStore:
             now = self.clock()
             if expires <= now:
                 value, expires = 0, now + ttl
-                if len(self.values) > 10_000:  # forget what has expired, now and then
-                    self.values = {k: v for k, v in self.values.items() if v[1] > now}
+                self._forget_expired(now)
             self.values[key] = (value + amount, expires)
             return value + amount
 
     def add(self, key: str, ttl: int) -> bool:
         """True the first time key is added within ttl seconds."""
         return self.increment(key, 1, ttl) == 1
+
+    def get(self, key: str) -> object | None:
+        with self.lock:
+            value, expires = self.values.get(key, (None, 0.0))
+            return value if expires > self.clock() else None
+
+    def set(self, key: str, value: object, ttl: int) -> None:
+        with self.lock:
+            now = self.clock()
+            self._forget_expired(now)
+            self.values[key] = (value, now + ttl)
+
+    def delete(self, key: str) -> bool:
+        """True when this call removed a live value: of two callers, one."""
+        with self.lock:
+            _, expires = self.values.pop(key, (None, 0.0))
+            return expires > self.clock()
+
+    def _forget_expired(self, now: float) -> None:
+        if len(self.values) > 10_000:  # now and then
+            self.values = {k: v for k, v in self.values.items() if v[1] > now}
 
 
 class CacheStore:
@@ -126,3 +148,13 @@ class CacheStore:
 
     def add(self, key: str, ttl: int) -> bool:
         return self.cache.add(self.prefix + key, 1, ttl)
+
+    def get(self, key: str) -> object | None:
+        return self.cache.get(self.prefix + key)
+
+    def set(self, key: str, value: object, ttl: int) -> None:
+        self.cache.set(self.prefix + key, value, ttl)
+
+    def delete(self, key: str) -> bool:
+        """True when this call removed the value (Redis's DEL counts it): of two dynos, one."""
+        return bool(self.cache.delete(self.prefix + key))

@@ -1,4 +1,5 @@
-"""POST /heroku/logs/: Heroku's HTTPS log drain, turned into Sentry events about the dyno each line names.
+"""POST /heroku/logs/: Heroku's HTTPS log drain, turned into Sentry events about the dyno each line names,
+and into an error check-in for a Scheduler job whose dyno failed (scheduler.py).
 
     heroku drains:add "https://drain:$HEROKU_DRAIN_SECRET@APP.herokuapp.com/heroku/logs/" -a APP
 
@@ -31,11 +32,13 @@ from django.views.decorators.csrf import csrf_exempt
 from sentry_sdk.scope import Scope, ScopeType, use_isolation_scope, use_scope
 
 from ..config import SentryConfig
+from ..crons import capture_failed_run
 from ..routes import url_route
 from ..sdk import heroku_context
 from ..startup import current
 from . import events, frames
 from .lines import PlatformError, classify
+from .scheduler import SchedulerRuns
 from .throttle import CacheStore, MemoryStore, Store, Throttle
 
 # Set in request.META (the WSGI environ) for a request that needs no access line; read by the access logger.
@@ -99,7 +102,7 @@ def _content_length(request) -> int:
 
 
 class _Receiver:
-    """What one web process remembers between batches: Frame-Ids it has seen, and the throttle."""
+    """What one web process remembers between batches: Frame-Ids it has seen, the throttle, scheduler runs."""
 
     def __init__(
         self,
@@ -113,6 +116,7 @@ class _Receiver:
         self.local = MemoryStore(clock)
         self.cache_paused_until = 0.0
         self.throttle = Throttle(self, clock)
+        self.scheduler_runs = SchedulerRuns(self.shared_or_local)
         self.send = send or _send_event
 
     # The throttle's store: the shared cache, or this process's counters while the cache is failing.
@@ -170,6 +174,8 @@ class _Receiver:
             carried = self.throttle.release(key)
             if carried:
                 self.send(error, route, carried, held_back=carried)
+        for slug in self.scheduler_runs.failed_jobs(batch.lines):
+            _send_failed_run(slug)
 
 
 def _throttle_key(error: PlatformError, route: str) -> str:
@@ -192,6 +198,12 @@ def _send_event(error: PlatformError, route: str, count: int, *, held_back: int)
         context = {name: value for name, value in heroku_context(receiver).items() if name != "dyno_id"}
         scope.set_context("heroku", {**context, "received_by": receiver.name})
         sentry_sdk.capture_event(events.event(error, route=route, count=count, held_back=held_back))
+
+
+def _send_failed_run(slug: str) -> None:
+    """The job's error check-in, on a trace of its own rather than the drain request's."""
+    with use_isolation_scope(Scope(ty=ScopeType.ISOLATION)), use_scope(Scope(ty=ScopeType.CURRENT)):
+        capture_failed_run(slug)
 
 
 _RECEIVER = _Receiver()

@@ -111,6 +111,19 @@ def test_boot_timeouts_memory_kills_and_crashes_are_tagged_with_their_dyno(drain
     assert crash["level"] == "error"
 
 
+def test_a_scheduler_dyno_killed_for_memory_is_an_error_check_in_for_its_declared_job(drain_web, sentry_sink):
+    # bahk/settings.py declares clearsessions; the run's lines reach the drain in two batches, to either worker.
+    dyno = fresh_dyno("scheduler")
+    assert post_lines(drain_web, lines.scheduler_run(dyno, "python manage.py clearsessions")) == 204
+    assert post_lines(drain_web, [("heroku", dyno, message) for message in lines.KILLED_OVER_MEMORY]) == 204
+
+    [check_in] = sentry_sink.wait_for(lambda s: s.checkins("clearsessions"), what="the job's error check-in")
+    assert check_in["status"] == "error"
+    assert check_in["monitor_config"]["schedule"] == {"type": "crontab", "value": "0 3 * * *"}
+    settle(1)
+    assert len(sentry_sink.checkins("clearsessions")) == 1
+
+
 def test_drain_buffer_overflow_is_a_warning(drain_web, sentry_sink):
     assert post_lines(drain_web, [("heroku", "logplex", lines.L10)]) == 204
     [event] = wait_for_events(sentry_sink, 1, heroku_error="L10")

@@ -157,7 +157,8 @@ def test_a_one_off_command_stopped_with_sigterm_exits_normally_and_sends_its_eve
     [
         ({}, "log drain:   off (HEROKU_DRAIN_SECRET", "watchdog:    requests running over 25 s are reported"),
         ({"HEROKU_DRAIN_SECRET": "9f86d081884c7d659a2feaa0c55ad015", "SENTRY_SLOW_REQUEST_SECONDS": "0"},
-         "log drain:   on, POST /heroku/logs/", "watchdog:    off"),
+         "log drain:   on, POST /heroku/logs/: platform errors, and failed scheduler.N runs as error check-ins",
+         "watchdog:    off"),
     ],
     ids=["defaults", "drain-on-watchdog-off"],
 )  # fmt: skip

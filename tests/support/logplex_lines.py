@@ -171,3 +171,25 @@ def headers(count: int, *, frame_id: str | None = None, secret: str | None = Non
     if secret is not None:
         values["Authorization"] = "Basic " + base64.b64encode(f"drain:{secret}".encode()).decode()
     return values
+
+
+def scheduler_run(dyno: str, command: str, *ending: str) -> list[tuple[str, str, str]]:
+    """A Scheduler run as Heroku logs it: the api's line, the dyno's start, then these lines of the dyno's.
+
+    https://devcenter.heroku.com/articles/scheduler#inspecting-output; a one-off dyno ends "complete"
+    whatever its exit status (pvzig/SlackKit #210: "Process exited with status 132", then "up to complete").
+    """
+    return [
+        ("app", "api", f"Starting process with command `{command}` by user scheduler@addons.heroku.com"),
+        ("heroku", dyno, f"Starting process with command `{command}`"),
+        ("heroku", dyno, "State changed from starting to up"),
+        *[("heroku", dyno, message) for message in ending],
+    ]
+
+
+def exited(status: int) -> list[str]:
+    return [f"Process exited with status {status}", "State changed from up to complete"]
+
+
+# R15 is the dyno manager's SIGKILL: the process has no say, and no Python runs after it.
+KILLED_OVER_MEMORY = [R14, R15, "Stopping process with SIGKILL", *exited(137)]

@@ -47,7 +47,11 @@ class Command(BaseCommand):
         )
         show(
             "log drain:   "
-            + ("on, POST /heroku/logs/" if config.drain_secret else "off (HEROKU_DRAIN_SECRET; docs/heroku-errors.md)")
+            + (
+                "on, POST /heroku/logs/: platform errors, and failed scheduler.N runs as error check-ins"
+                if config.drain_secret
+                else "off (HEROKU_DRAIN_SECRET; docs/heroku-errors.md)"
+            )
         )
         slow = config.slow_request_seconds
         show(f"watchdog:    requests running over {slow:g} s are reported" if slow else "watchdog:    off")
