@@ -105,8 +105,13 @@ def web_error(dynos, sentry_sink):
 
 
 def test_a_web_error_with_cookies_passes_relay_unchanged(web_error, sentry_sink):
+    # Each wait matches the test's own request id: an earlier test's events may still arrive after the sink's reset.
     event = sentry_sink.wait_for(
-        lambda s: next((e for e in s.events() if exception_value(e) == DEBUG_ERROR), None), what="the web error"
+        lambda s: next(
+            (e for e in s.events() if exception_value(e) == DEBUG_ERROR and tags_of(e).get("request_id") == web_error),
+            None,
+        ),
+        what="the web error, tagged with its request id",
     )
     assert_relay_keeps(event, web_error)
     cookies = event["request"]["cookies"]
@@ -116,8 +121,15 @@ def test_a_web_error_with_cookies_passes_relay_unchanged(web_error, sentry_sink)
 
 def test_a_web_transaction_passes_relay_unchanged(web_error, sentry_sink):
     transaction = sentry_sink.wait_for(
-        lambda s: next((t for t in s.transactions() if t["transaction"] == "/api/sentry-debug/"), None),
-        what="the request's transaction",
+        lambda s: next(
+            (
+                t
+                for t in s.transactions()
+                if t["transaction"] == "/api/sentry-debug/" and tags_of(t).get("request_id") == web_error
+            ),
+            None,
+        ),
+        what="the request's transaction, tagged with its request id",
     )
     assert_relay_keeps(transaction, web_error)
 
@@ -126,7 +138,6 @@ def test_a_request_log_carries_the_request_id_and_the_dyno_as_attributes(web_err
     def attributes(record: dict) -> dict:
         return {name: attribute["value"] for name, attribute in record["attributes"].items()}
 
-    # Matched by request id: an earlier test's record of the same 500 may still arrive after the sink's reset.
     record = sentry_sink.wait_for(
         lambda s: next(
             (
