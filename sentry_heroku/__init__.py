@@ -20,7 +20,7 @@ Where things are:
 - scrubbing.py: secrets out of events; sampling.py: which transactions; grouping.py,
   connection_limits.py: fingerprints; limits.py: what Relay keeps; routes.py: transaction names;
 - dyno.py: what Heroku tells a dyno; env.py: typed environment readers;
-- drain/: Heroku's log drain (the view, frames, lines, events, throttle); crons/: Sentry Crons;
+- drain/: Heroku's log drain (view, frames, lines, events, throttle, scheduler); crons/: Sentry Crons;
 - release/: the release's name and Sentry's release API; management/commands/: register_sentry_release
   (the release phase) and sentry_check (is it set up, do events arrive);
 - apps.py: registers the checks and the flush hooks; checks.py: the set-up's system checks;

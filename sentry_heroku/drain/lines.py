@@ -90,8 +90,9 @@ _ROUTER_LEVELS = {"error": _ERROR, "warning": _WARNING}
 _ROUTER_FIELD = re.compile(r'(\w+)=("[^"]*"|\S*)')
 _ROUTER_CODE = re.compile(r"H[0-9]{2}")
 _DYNO_ERROR = re.compile(r"Error (R[0-9]{2}) \(([^)]*)\)(?: -> (.*))?")
-_CRASHED = re.compile(r"State changed from (\w+) to crashed")
-_EXITED = re.compile(r"Process exited with status ([0-9]{1,9})")
+# Shared with scheduler.py, which reads the same two lines of a scheduler.N dyno.
+CRASHED = re.compile(r"State changed from (\w+) to crashed")
+EXITED = re.compile(r"Process exited with status ([0-9]{1,9})")
 _RUNNING = re.compile(r"Process running mem=([0-9]{1,9})M(?:B)?\(([0-9]{1,9}(?:\.[0-9]{1,6})?)%\)")
 _SAMPLE_MB = re.compile(r"sample#(memory_[a-z]+)=([0-9]{1,9}(?:\.[0-9]{1,6})?)MB")
 _SOURCE = re.compile(r"source=(\S+)")
@@ -226,13 +227,13 @@ def _dyno_error(line: LogLine, recent: dict[str, object], memory_percent: float)
         title = row.title if row else title_in_line
         data = {"detail": detail or "", **_recent_memory(recent), "dyno_in_line": as_written}
         return _dyno_event(line, code, title, row.level if row else _ERROR, f"{code} {title}: {dyno}", data, dyno=dyno)
-    if match := _EXITED.match(message):
+    if match := EXITED.match(message):
         recent["exit_status"] = int(match[1])
         return None
     if match := _RUNNING.match(message):
         recent["memory_mb"], recent["memory_percent"] = int(match[1]), float(match[2])
         return None
-    if match := _CRASHED.match(message):
+    if match := CRASHED.match(message):
         status = recent.get("exit_status")
         suffix = f" (exit status {status})" if status is not None else ""
         data = {"from_state": match[1], "exit_status": status, "dyno_in_line": as_written}

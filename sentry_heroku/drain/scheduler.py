@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from ..crons import command_slug
 from .frames import LogLine
-from .lines import _CRASHED, _EXITED
+from .lines import CRASHED, EXITED
 
 logger = logging.getLogger(__package__)
 
@@ -78,9 +78,9 @@ def run_lines(lines: Iterable[LogLine]) -> Iterator[RunLine]:
             command = match[1]
             slug = (command_slug(command) or "") if len(command) <= _COMMAND_MAX else ""
             yield RunLine(line.process, STARTED, slug)
-        elif match := _EXITED.match(line.message):
+        elif match := EXITED.match(line.message):
             yield RunLine(line.process, ENDED if int(match[1]) == 0 else FAILED)
-        elif _CRASHED.match(line.message):
+        elif CRASHED.match(line.message):
             yield RunLine(line.process, FAILED)
 
 
