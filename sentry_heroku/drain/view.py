@@ -6,9 +6,10 @@ and into an error check-in for a Scheduler job whose dyno failed (scheduler.py).
 Logplex retries a batch on a 5xx and drops it on a 4xx, so the answers are:
 404 without HEROKU_DRAIN_SECRET, 401 for a wrong password, 413 over 1 MB
 (refused from Content-Length before the body is read, here or earlier by a
-buffering gunicorn worker where the project has one), and 204 for everything else, malformed or not: a bad
-frame costs only itself. A batch Logplex sends again (same Logplex-Frame-Id)
-is handled once, across dynos when the cache is Redis.
+buffering gunicorn worker where the project has one), and 204 for everything
+else, malformed or not: a bad frame costs only itself. A batch Logplex sends
+again (same Logplex-Frame-Id) is handled once, across dynos when the cache is
+Redis.
 
 The drain's requests are not traced (sentry_heroku/sampling.py), carry no
 session or CSRF check, and get no access-log line (sentry_heroku/gunicorn_hooks.py):
