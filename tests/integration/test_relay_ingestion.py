@@ -92,14 +92,20 @@ def exception_value(event: dict) -> str:
     return values[-1].get("value") or ""
 
 
+@pytest.fixture(scope="module")
+def staff(dynos) -> str:
+    """A staff member's session cookie, made once by a one-off dyno (manage.py) for the module's requests."""
+    return session_cookie(dynos[1]("run.1"))
+
+
 @pytest.fixture
-def web_error(dynos, sentry_sink):
+def web_error(dynos, staff, sentry_sink):
     """A staff request to /api/sentry-debug/ with a session, a CSRF and an ordinary cookie: its request id.
 
     One per test: the sink forgets what arrived after each test (tests/conftest.py)."""
-    base_url, env, _ = dynos
+    base_url = dynos[0]
     request_id = card_shaped_request_id()
-    cookies = f"{session_cookie(env('run.1'))}; csrftoken=Qm7kZ2xW9vN4pL8rT1yU6iO3aS5dF0gH; theme=dark"
+    cookies = f"{staff}; csrftoken=Qm7kZ2xW9vN4pL8rT1yU6iO3aS5dF0gH; theme=dark"
     assert send(base_url, debug_action(cookies, headers={"X-Request-ID": request_id})) == 500
     return request_id
 
@@ -154,12 +160,11 @@ def test_a_request_log_carries_the_request_id_and_the_dyno_as_attributes(web_err
     assert (values["dyno"], values["dyno_type"], values["heroku_release"]) == ("web.1", "web", "v42")
 
 
-def test_a_404_is_logged_to_stdout_but_not_sent_as_a_sentry_log(dynos, sentry_sink):
+def test_a_404_is_logged_to_stdout_but_not_sent_as_a_sentry_log(dynos, staff, sentry_sink):
     base_url, _, web = dynos
     request_id = card_shaped_request_id()
     assert get(base_url, "/no-such-page/", **{"X-Request-ID": request_id})[0] == 404
     assert get(base_url, "/api/sentry-debug/")[0] == 404  # anonymous: a 404 too, then a 500 to wait for
-    staff = session_cookie(dynos[1]("run.1"))
     assert send(base_url, debug_action(staff, headers={"X-Request-ID": "after-the-404s-0001"})) == 500
     sentry_sink.wait_for(
         lambda s: any(r["attributes"].get("request_id", {}).get("value") == "after-the-404s-0001" for r in s.logs()),
@@ -170,9 +175,8 @@ def test_a_404_is_logged_to_stdout_but_not_sent_as_a_sentry_log(dynos, sentry_si
     assert "WARNING django.request: Not Found: /no-such-page/" in web.output()
 
 
-def test_a_hostile_request_id_reaches_sentry_without_control_characters_and_capped(dynos, sentry_sink):
-    base_url, env, _ = dynos
-    staff = session_cookie(env("run.1"))
+def test_a_hostile_request_id_reaches_sentry_without_control_characters_and_capped(dynos, staff, sentry_sink):
+    base_url = dynos[0]
     hostile = "rid-\x9b2J\x85-" + "9" * 300  # C1 controls: gunicorn refuses C0 ones with a 400
     assert send(base_url, debug_action(staff, headers={"X-Request-ID": hostile})) == 500
     event = sentry_sink.wait_for(
