@@ -51,11 +51,11 @@ def command_slug(command_line: str) -> str | None:
     return job_slug(*parsed) if parsed else None
 
 
-def capture_failed_run(slug: str) -> None:
-    """An error check-in for a run of this job that ended before it could send one (the log drain's)."""
+def capture_failed_run(slug: str, dyno_name: str) -> None:
+    """The log drain's error check-in for a failed run of this job on this dyno, unless the run sent its own."""
     from ._scheduled import capture_failed_run as capture
 
-    capture(slug, scheduled_jobs())
+    capture(slug, scheduled_jobs(), dyno_name)
 
 
 def monitor_lines() -> list[str]:
@@ -109,7 +109,7 @@ def start() -> None:
     if setup.dyno.process_type == "scheduler":
         from ._scheduled import watch_management_commands
 
-        watch_management_commands(jobs)
+        watch_management_commands(jobs, setup.dyno.name)
     elif sends_liveness(setup.dyno, setup.config):
         _watch_liveness(setup)
 

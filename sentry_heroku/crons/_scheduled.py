@@ -3,13 +3,17 @@
 On a scheduler.N dyno, apps.py wraps BaseCommand.run_from_argv, the method manage.py calls, once,
 for the command on its command line (call_command() inside it goes through execute(), not here).
 The log drain sends the error check-in of a run that died where no Python could (capture_failed_run).
+So that it is the run's own, the dyno tells the drain how far it got, in the cache both share (Redis).
 """
 
+import logging
+import re
 import signal
 import sys
 import time
 
 import sentry_sdk
+from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from sentry_sdk.crons import MonitorStatus, capture_checkin
 
@@ -21,8 +25,21 @@ from ._slug import job_slug
 # whatever the SDK still queues, and Sentry then marks the run failed only once max_runtime passes.
 SEND_SECONDS = 2
 
+logger = logging.getLogger(__name__)
 
-def watch_management_commands(jobs: dict[str, ScheduledJob]) -> None:
+# A run as the drain may read it, under its dyno's name: its check_in_id once the in_progress check-in has
+# left, then REPORTED once its ok or error check-in has. A one-off dyno runs 24 hours at most; the drain reads
+# REPORTED when the dyno's exit line arrives, seconds later (Logplex retries a batch within minutes), and the
+# shorter it stands the less likely a later run on a dyno of the same name finds it.
+RUN_KEY = "sentry_heroku:crons:run:"
+REPORTED = "reported"
+_RUNNING_SECONDS = 24 * 3600
+_REPORTED_SECONDS = 3600
+# The SDK's check_in_id (uuid4().hex): the drain sends nothing else from the cache as one.
+_CHECK_IN_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def watch_management_commands(jobs: dict[str, ScheduledJob], dyno_name: str) -> None:
     original = BaseCommand.run_from_argv
     if getattr(original, "_sentry_heroku_job", False):
         return
@@ -35,14 +52,15 @@ def watch_management_commands(jobs: dict[str, ScheduledJob]) -> None:
         if started or len(argv) < 2 or list(argv[1:]) != sys.argv[1:]:
             return original(command, argv)
         started = True
-        return run_as_job(lambda: original(command, argv), job_slug(argv[1], list(argv[2:])), jobs)
+        return run_as_job(lambda: original(command, argv), job_slug(argv[1], list(argv[2:])), jobs, dyno_name)
 
     run_from_argv._sentry_heroku_job = True
     BaseCommand.run_from_argv = run_from_argv
 
 
-def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob]):
-    """Run the command between an in_progress and an ok or error check-in for its monitor."""
+def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob], dyno_name: str):
+    """Run the command between an in_progress and an ok or error check-in for its monitor, each then noted
+    under the dyno's name for the drain (RUN_KEY)."""
     job = jobs.get(slug)
     # An undeclared job still reports its runs; without a schedule Sentry cannot know of one it missed.
     monitor_config = job.monitor_config() if job else None
@@ -53,6 +71,7 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob]):
     # Before the in_progress check-in: a SIGTERM as soon as it has left still ends the run as an error.
     _stop_on_sigterm()
     check_in_id = None
+    noted = False
     started = time.monotonic()
     status = MonitorStatus.ERROR
     try:
@@ -60,6 +79,7 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob]):
             monitor_slug=slug, status=MonitorStatus.IN_PROGRESS, monitor_config=monitor_config
         )
         sentry_sdk.flush(timeout=SEND_SECONDS)
+        noted = _note_run(dyno_name, check_in_id, _RUNNING_SECONDS)
         started = time.monotonic()
         result = run()
         status = MonitorStatus.OK
@@ -77,17 +97,53 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob]):
             monitor_config=monitor_config,
         )
         sentry_sdk.flush(timeout=SEND_SECONDS)
+        # Not after a first note that failed: a Redis that is down costs the job one cache timeout, not two.
+        if noted:
+            _note_run(dyno_name, REPORTED, _REPORTED_SECONDS)
 
 
-def capture_failed_run(slug: str, jobs: dict[str, ScheduledJob]) -> None:
+def capture_failed_run(slug: str, jobs: dict[str, ScheduledJob], dyno_name: str) -> None:
     """The error check-in the log drain sends for a scheduler.N dyno that failed (drain/scheduler.py).
 
-    A check-in of its own (a new check_in_id): the drain cannot know the run's. So a job killed by R15 after its
-    in_progress check-in also times out at max_runtime, and one that failed in Python (exit status 1) has two
-    error check-ins, its own and this one; one that never reached Python has this one only.
+    What the dyno noted of its run (RUN_KEY) decides:
+    - REPORTED: none, the run's own ok or error check-in stands (a job that failed in Python, exit status 1);
+    - its check_in_id: the error with that id, closing the run's in_progress (a job killed by R15 after it),
+      which so never also times out at max_runtime;
+    - nothing, or anything else: a check-in of its own (a run that died before Python; a dyno that could not
+      reach the cache, or a cache the web dynos do not share).
     """
+    noted = _noted_run(dyno_name)
+    if noted == REPORTED:
+        return
     job = jobs.get(slug)
-    capture_checkin(monitor_slug=slug, status=MonitorStatus.ERROR, monitor_config=job.monitor_config() if job else None)
+    capture_checkin(
+        monitor_slug=slug,
+        check_in_id=noted,
+        status=MonitorStatus.ERROR,
+        monitor_config=job.monitor_config() if job else None,
+    )
+
+
+def _note_run(dyno_name: str, value: str, seconds: int) -> bool:
+    """True when the cache took it. A cache that fails (the project's own timeouts bound it) costs the job only
+    the drain's view of the run: the drain then sends a check-in of its own, as it would without a cache."""
+    try:
+        cache.set(RUN_KEY + dyno_name, value, seconds)
+    except Exception:
+        logger.warning("sentry_heroku: could not note run of %s in the cache for the log drain", dyno_name)
+        return False
+    return True
+
+
+def _noted_run(dyno_name: str) -> str | None:
+    """REPORTED, a check_in_id, or None for anything else: the cache is shared, so its value is not trusted."""
+    try:
+        noted = cache.get(RUN_KEY + dyno_name)
+    except Exception:
+        return None
+    if noted == REPORTED or (isinstance(noted, str) and _CHECK_IN_ID.fullmatch(noted)):
+        return noted
+    return None
 
 
 def _stop_on_sigterm() -> None:

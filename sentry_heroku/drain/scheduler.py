@@ -19,6 +19,10 @@ dyno's own check-in says ok). Which web process receives which batch is Logplex'
 remembered in the shared cache (this process's memory while it fails), and of two processes that read
 the same end, one reports it.
 
+The dyno notes its own run in that cache under its name (crons/_scheduled.py), which capture_failed_run
+reads, once per failed run: where the dyno sent its own error check-in (exit status 1) the drain sends
+none, and where the dyno was killed after its in_progress one the drain's carries that check_in_id.
+
 Whoever holds the drain's secret can write these lines, so everything is bounded: a run is remembered in
 one of _SLOTS slots (a dyno's number picks it; two dynos at once in one slot lose the older one's drain
 check-in, never send a wrong one), for at most a one-off dyno's day; a batch's Starting lines are read
@@ -91,14 +95,14 @@ class SchedulerRuns:
         """store: calls a function with the store to use (the receiver's shared_or_local)."""
         self.store = store
 
-    def failed_jobs(self, lines: Iterable[LogLine]) -> list[str]:
-        """The slug of each run in these lines that failed, once per run and within the minute's budget."""
+    def failed_jobs(self, lines: Iterable[LogLine]) -> list[tuple[str, str]]:
+        """(slug, dyno) of each run in these lines that failed, once per run and within the minute's budget."""
         failed = []
         for run in run_lines(lines):
             if run.kind == STARTED:
                 self._remember(run)
             elif (slug := self._forget(run)) and run.kind == FAILED and self._within_budget():
-                failed.append(slug)
+                failed.append((slug, run.dyno))
         return failed
 
     def _remember(self, run: RunLine) -> None:

@@ -175,8 +175,8 @@ class _Receiver:
             carried = self.throttle.release(key)
             if carried:
                 self.send(error, route, carried, held_back=carried)
-        for slug in self.scheduler_runs.failed_jobs(batch.lines):
-            _send_failed_run(slug)
+        for slug, dyno in self.scheduler_runs.failed_jobs(batch.lines):
+            _send_failed_run(slug, dyno)
 
 
 def _throttle_key(error: PlatformError, route: str) -> str:
@@ -201,10 +201,10 @@ def _send_event(error: PlatformError, route: str, count: int, *, held_back: int)
         sentry_sdk.capture_event(events.event(error, route=route, count=count, held_back=held_back))
 
 
-def _send_failed_run(slug: str) -> None:
+def _send_failed_run(slug: str, dyno: str) -> None:
     """The job's error check-in, on a trace of its own rather than the drain request's."""
     with use_isolation_scope(Scope(ty=ScopeType.ISOLATION)), use_scope(Scope(ty=ScopeType.CURRENT)):
-        capture_failed_run(slug)
+        capture_failed_run(slug, dyno)
 
 
 _RECEIVER = _Receiver()

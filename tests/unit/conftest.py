@@ -1,3 +1,4 @@
+import socket
 import uuid
 
 import pytest
@@ -35,3 +36,11 @@ def served(client, monkeypatch, sentry_config):
     caches = {"default": {**backing_services.local_cache(), "LOCATION": uuid.uuid4().hex}}
     with override_settings(ALLOWED_HOSTS=[".herokuapp.com"], CACHES=caches):
         yield ServedDrain(client, monkeypatch, sentry_config(HEROKU_DRAIN_SECRET=SECRET))
+
+
+@pytest.fixture
+def dead_redis():
+    """A Redis URL whose port refuses connections: bound by this test, never listening."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        yield f"redis://127.0.0.1:{taken.getsockname()[1]}/0"

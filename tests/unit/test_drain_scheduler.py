@@ -1,14 +1,22 @@
-"""A Scheduler job whose scheduler.N dyno failed is one error check-in for its monitor, from the drain alone.
+"""A Scheduler job whose scheduler.N dyno failed is one error check-in for its monitor, from the drain alone,
+or the run's own where the dyno sent it (the job itself runs in this process, as run_as_job runs it there).
 
 Logplex's bytes go through the view (tests/support/served_drain.py); the check-ins are the SDK's real
-envelopes, received by the loopback sink.
+envelopes, received by the loopback sink. The dyno and the web process share the test's cache, as they share
+Redis on Heroku.
 """
+
+import logging
+import signal
 
 import pytest
 import sentry_sdk
 from django.core.cache import cache
 from django.test import override_settings
 
+from bahk import backing_services
+from sentry_heroku import crons
+from sentry_heroku.crons._scheduled import RUN_KEY, run_as_job
 from sentry_heroku.drain import view
 from sentry_heroku.drain.frames import LogLine
 from sentry_heroku.drain.scheduler import FAILED, STARTED, RunLine, run_lines
@@ -74,6 +82,26 @@ def scheduler_dyno() -> str:
     return fresh_dyno("scheduler")
 
 
+@pytest.fixture
+def job():
+    """Runs a job as a scheduler dyno's manage.py does (run_as_job); the SIGTERM handler it sets is undone."""
+    handler = signal.getsignal(signal.SIGTERM)
+
+    def run(dyno: str, work):
+        return run_as_job(work, SEED_SLUG, crons.scheduled_jobs(), dyno)
+
+    yield run
+    signal.signal(signal.SIGTERM, handler)
+
+
+def ended(dyno: str, status: int, *before: str) -> list[tuple[str, str, str]]:
+    return [("heroku", dyno, message) for message in [*before, *lines.exited(status)]]
+
+
+def broken():
+    raise RuntimeError("the nightly job broke")
+
+
 @override_settings(SENTRY_HEROKU_SCHEDULED_JOBS=DECLARED)
 def test_a_job_killed_after_r14_and_r15_is_one_error_check_in_with_its_monitor_config(served, sentry):
     dyno = scheduler_dyno()
@@ -88,7 +116,7 @@ def test_a_job_killed_after_r14_and_r15_is_one_error_check_in_with_its_monitor_c
         "max_runtime": 10,
     }
     assert (check_in["environment"], check_in["release"]) == (view.current().config.environment, "test-release")
-    assert len(check_in["check_in_id"]) == 32  # its own: the drain cannot know the run's
+    assert len(check_in["check_in_id"]) == 32  # its own: the dyno noted no run of its own in the cache
     # The dyno's R14 and R15 are still the platform events they always were.
     assert sorted(event["tags"]["heroku_error"] for event in served.events_about(dyno)) == ["R14", "R15"]
 
@@ -103,6 +131,72 @@ def test_a_job_that_exits_with_status_1_in_a_later_batch_to_another_web_process_
     [check_in] = sentry.checkins()
     assert (check_in["monitor_slug"], check_in["status"]) == (SEED_SLUG, "error")
     assert "monitor_config" not in check_in  # not declared: Sentry cannot know of a run that never came
+
+
+@override_settings(SENTRY_HEROKU_SCHEDULED_JOBS=DECLARED)
+def test_a_job_that_raises_and_exits_1_is_its_own_error_check_in_only(served, sentry, job):
+    dyno = scheduler_dyno()
+    served.post(lines.scheduler_run(dyno, SEED))
+    with pytest.raises(RuntimeError):
+        job(dyno, broken)
+    served.post(ended(dyno, 1))  # Python printed the traceback and exited 1
+
+    started, finished = sentry.checkins()
+    assert [check_in["status"] for check_in in (started, finished)] == ["in_progress", "error"]
+    assert finished["check_in_id"] == started["check_in_id"]
+
+
+@override_settings(SENTRY_HEROKU_SCHEDULED_JOBS=DECLARED)
+def test_a_job_killed_after_its_in_progress_check_in_is_closed_by_the_drains_error_with_its_id(served, sentry, job):
+    dyno = scheduler_dyno()
+    served.post(lines.scheduler_run(dyno, SEED))
+
+    def killed():
+        # R15's SIGKILL now: no Python runs after it, so what Sentry has is what it has at this point.
+        served.post(ended(dyno, 137, *lines.KILLED_OVER_MEMORY[:-2]))
+        return sentry.checkins()
+
+    started, drains = job(dyno, killed)
+    assert (started["status"], drains["status"]) == ("in_progress", "error")
+    assert drains["check_in_id"] == started["check_in_id"]  # the run's in_progress closed: no max_runtime timeout
+    assert drains["monitor_config"]["max_runtime"] == 10
+
+
+@override_settings(SENTRY_HEROKU_SCHEDULED_JOBS=DECLARED)
+def test_with_redis_down_the_job_still_runs_and_reports_and_the_drain_sends_an_error_of_its_own(
+    served, sentry, job, dead_redis, caplog
+):
+    dyno = scheduler_dyno()
+    with override_settings(CACHES={"default": backing_services.redis_cache(dead_redis)}):
+        served.post(lines.scheduler_run(dyno, SEED))  # the drain remembers the run in this process
+        with caplog.at_level(logging.WARNING, logger="sentry_heroku.crons"):
+            assert job(dyno, lambda: "done") == "done"
+        served.post(ended(dyno, 1))
+    # One try, not one per check-in: a Redis that never answers costs the job one cache timeout.
+    notes = [record for record in caplog.records if record.name.startswith("sentry_heroku.crons")]
+    assert [record.getMessage() for record in notes] == [
+        f"sentry_heroku: could not note run of {dyno} in the cache for the log drain"
+    ]
+
+    started, finished, drains = sentry.checkins()
+    assert [check_in["status"] for check_in in (started, finished, drains)] == ["in_progress", "ok", "error"]
+    assert finished["check_in_id"] == started["check_in_id"]
+    assert drains["check_in_id"] != started["check_in_id"]
+    assert len(drains["check_in_id"]) == 32
+
+
+@pytest.mark.parametrize(
+    "noted", ["not-a-check-in-id", "ABCDEF0123456789ABCDEF0123456789", "0" * 33, b"0" * 32, ("0" * 32,), 7]
+)
+def test_anything_but_a_check_in_id_or_reported_under_the_dyno_gives_the_drain_an_id_of_its_own(served, sentry, noted):
+    dyno = scheduler_dyno()
+    cache.set(RUN_KEY + dyno, noted)
+    served.post(lines.scheduler_run(dyno, SEED, *lines.exited(1)))
+
+    [check_in] = sentry.checkins()
+    assert check_in["status"] == "error"
+    assert check_in["check_in_id"] != noted
+    assert len(check_in["check_in_id"]) == 32
 
 
 def test_a_job_that_exits_0_sends_nothing_from_the_drain(served, sentry):

@@ -2,7 +2,6 @@
 budget (per dyno and code, never per value a stranger picks, and every line counted)."""
 
 import logging
-import socket
 import time
 import types
 import uuid
@@ -122,14 +121,6 @@ def test_a_batch_logplex_sends_again_is_counted_once_by_any_web_process(served):
 
     assert served.post(batch).status_code == 204  # a new batch with the same line is a new R14
     assert [line_count(event) for event in served.events_about(dyno)] == [1, 1]
-
-
-@pytest.fixture
-def dead_redis():
-    """A Redis URL whose port refuses connections: bound by this test, never listening."""
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        yield f"redis://127.0.0.1:{taken.getsockname()[1]}/0"
 
 
 def test_when_the_shared_cache_fails_the_drain_counts_in_its_own_process(served, dead_redis, caplog):
