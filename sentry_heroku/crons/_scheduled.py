@@ -27,10 +27,10 @@ SEND_SECONDS = 2
 
 logger = logging.getLogger(__name__)
 
-# A run as the drain may read it, under its dyno's name: its check_in_id once the in_progress check-in has
-# left, then REPORTED once its ok or error check-in has. A one-off dyno runs 24 hours at most; the drain reads
-# REPORTED when the dyno's exit line arrives, seconds later (Logplex retries a batch within minutes), and the
-# shorter it stands the less likely a later run on a dyno of the same name finds it.
+# A run as the drain may read it, under its dyno's name and its job: its check_in_id once the in_progress
+# check-in has left, then REPORTED once its ok or error check-in has. A one-off dyno runs 24 hours at most; the
+# drain reads REPORTED when the dyno's exit line arrives, seconds later (Logplex retries a batch within minutes),
+# and deletes what it read, so a later run of the same job on a dyno of the same name never finds this one's.
 RUN_KEY = "sentry_heroku:crons:run:"
 REPORTED = "reported"
 _RUNNING_SECONDS = 24 * 3600
@@ -79,7 +79,7 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob], dyno_name: str):
             monitor_slug=slug, status=MonitorStatus.IN_PROGRESS, monitor_config=monitor_config
         )
         sentry_sdk.flush(timeout=SEND_SECONDS)
-        noted = _note_run(dyno_name, check_in_id, _RUNNING_SECONDS)
+        noted = _note_run(dyno_name, slug, check_in_id, _RUNNING_SECONDS)
         started = time.monotonic()
         result = run()
         status = MonitorStatus.OK
@@ -99,7 +99,7 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob], dyno_name: str):
         sentry_sdk.flush(timeout=SEND_SECONDS)
         # Not after a first note that failed: a Redis that is down costs the job one cache timeout, not two.
         if noted:
-            _note_run(dyno_name, REPORTED, _REPORTED_SECONDS)
+            _note_run(dyno_name, slug, REPORTED, _REPORTED_SECONDS)
 
 
 def capture_failed_run(slug: str, jobs: dict[str, ScheduledJob], dyno_name: str) -> None:
@@ -112,7 +112,7 @@ def capture_failed_run(slug: str, jobs: dict[str, ScheduledJob], dyno_name: str)
     - nothing, or anything else: a check-in of its own (a run that died before Python; a dyno that could not
       reach the cache, or a cache the web dynos do not share).
     """
-    noted = _noted_run(dyno_name)
+    noted = _noted_run(dyno_name, slug)
     if noted == REPORTED:
         return
     job = jobs.get(slug)
@@ -124,21 +124,28 @@ def capture_failed_run(slug: str, jobs: dict[str, ScheduledJob], dyno_name: str)
     )
 
 
-def _note_run(dyno_name: str, value: str, seconds: int) -> bool:
+def _run_key(dyno_name: str, slug: str) -> str:
+    return f"{RUN_KEY}{dyno_name}:{slug}"
+
+
+def _note_run(dyno_name: str, slug: str, value: str, seconds: int) -> bool:
     """True when the cache took it. A cache that fails (the project's own timeouts bound it) costs the job only
     the drain's view of the run: the drain then sends a check-in of its own, as it would without a cache."""
     try:
-        cache.set(RUN_KEY + dyno_name, value, seconds)
+        cache.set(_run_key(dyno_name, slug), value, seconds)
     except Exception:
         logger.warning("sentry_heroku: could not note run of %s in the cache for the log drain", dyno_name)
         return False
     return True
 
 
-def _noted_run(dyno_name: str) -> str | None:
-    """REPORTED, a check_in_id, or None for anything else: the cache is shared, so its value is not trusted."""
+def _noted_run(dyno_name: str, slug: str) -> str | None:
+    """REPORTED, a check_in_id, or None for anything else: the cache is shared, so its value is not trusted.
+    Read once: the drain reads it for one failed run (drain/scheduler.py), then it is gone."""
+    key = _run_key(dyno_name, slug)
     try:
-        noted = cache.get(RUN_KEY + dyno_name)
+        noted = cache.get(key)
+        cache.delete(key)
     except Exception:
         return None
     if noted == REPORTED or (isinstance(noted, str) and _CHECK_IN_ID.fullmatch(noted)):

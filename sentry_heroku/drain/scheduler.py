@@ -19,9 +19,10 @@ dyno's own check-in says ok). Which web process receives which batch is Logplex'
 remembered in the shared cache (this process's memory while it fails), and of two processes that read
 the same end, one reports it.
 
-The dyno notes its own run in that cache under its name (crons/_scheduled.py), which capture_failed_run
-reads, once per failed run: where the dyno sent its own error check-in (exit status 1) the drain sends
-none, and where the dyno was killed after its in_progress one the drain's carries that check_in_id.
+The dyno notes its own run in that cache under its name and job (crons/_scheduled.py), which
+capture_failed_run reads and deletes, once per failed run: where the dyno sent its own error check-in
+(exit status 1) the drain sends none, and where the dyno was killed after its in_progress one the drain's
+carries that check_in_id.
 
 Whoever holds the drain's secret can write these lines, so everything is bounded: a run is remembered in
 one of _SLOTS slots (a dyno's number picks it; two dynos at once in one slot lose the older one's drain

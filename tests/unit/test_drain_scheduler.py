@@ -16,7 +16,7 @@ from django.test import override_settings
 
 from bahk import backing_services
 from sentry_heroku import crons
-from sentry_heroku.crons._scheduled import RUN_KEY, run_as_job
+from sentry_heroku.crons._scheduled import _run_key, run_as_job
 from sentry_heroku.drain import view
 from sentry_heroku.drain.frames import LogLine
 from sentry_heroku.drain.scheduler import FAILED, STARTED, RunLine, run_lines
@@ -147,6 +147,21 @@ def test_a_job_that_raises_and_exits_1_is_its_own_error_check_in_only(served, se
 
 
 @override_settings(SENTRY_HEROKU_SCHEDULED_JOBS=DECLARED)
+def test_a_later_run_of_the_job_on_a_dyno_of_the_same_name_is_not_taken_for_the_earlier_one(served, sentry, job):
+    dyno = scheduler_dyno()
+    served.post(lines.scheduler_run(dyno, SEED))
+    with pytest.raises(RuntimeError):
+        job(dyno, broken)
+    served.post(ended(dyno, 1))
+    # Heroku hands the name out again; this run dies before Python (R10): the earlier note was read and is gone.
+    served.post(lines.scheduler_run(dyno, SEED, *lines.exited(137)))
+
+    first, first_error, drains = sentry.checkins()
+    assert [check_in["status"] for check_in in (first, first_error, drains)] == ["in_progress", "error", "error"]
+    assert drains["check_in_id"] != first["check_in_id"]
+
+
+@override_settings(SENTRY_HEROKU_SCHEDULED_JOBS=DECLARED)
 def test_a_job_killed_after_its_in_progress_check_in_is_closed_by_the_drains_error_with_its_id(served, sentry, job):
     dyno = scheduler_dyno()
     served.post(lines.scheduler_run(dyno, SEED))
@@ -190,7 +205,7 @@ def test_with_redis_down_the_job_still_runs_and_reports_and_the_drain_sends_an_e
 )
 def test_anything_but_a_check_in_id_or_reported_under_the_dyno_gives_the_drain_an_id_of_its_own(served, sentry, noted):
     dyno = scheduler_dyno()
-    cache.set(RUN_KEY + dyno, noted)
+    cache.set(_run_key(dyno, SEED_SLUG), noted)
     served.post(lines.scheduler_run(dyno, SEED, *lines.exited(1)))
 
     [check_in] = sentry.checkins()
