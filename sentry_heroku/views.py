@@ -6,7 +6,7 @@ POST with the form's CSRF token acts, so a cross-site link or form cannot
 make a logged-in staff member send events or tasks. The POSTed action:
   error    an unhandled ZeroDivisionError in this web dyno (the default);
   log      an error logged with logger.error (an event, no exception);
-  celery   a task that fails in the worker dyno, in the same trace (202; 501 without Celery).
+  celery   a task that fails in the worker dyno, in the same trace (202; without Celery no button, and 501).
 A POSTed form or JSON body stays in the failing frame's locals, so what the
 event carries of it can be checked: secrets in it must arrive filtered.
 """
@@ -47,7 +47,7 @@ def staff_only(view):
 @csrf_protect
 def sentry_debug(request):
     if request.method == "GET":
-        return render(request, "sentry_heroku/sentry_debug.html", {"actions": ACTIONS})
+        return render(request, "sentry_heroku/sentry_debug.html", {"actions": available_actions()})
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     action = request.POST.get("action", "error")
@@ -60,6 +60,11 @@ def sentry_debug(request):
         return JsonResponse({"error": f"action must be one of {', '.join(ACTIONS)}."}, status=400)
     submitted = request.POST.dict() if request.POST else submitted_json(request)
     return JsonResponse({"result": 1 / 0, "submitted": submitted})
+
+
+def available_actions() -> dict[str, str]:
+    """The form's buttons: the celery one only where the project has Celery."""
+    return {action: label for action, label in ACTIONS.items() if action != "celery" or find_spec("celery")}
 
 
 def send_failing_task() -> JsonResponse:

@@ -56,10 +56,11 @@ from importlib.util import find_spec
 
 import sentry_sdk
 from django.urls import resolve
-from sentry_heroku.views import send_failing_task
+from sentry_heroku.views import available_actions, send_failing_task
 
 print("routes", resolve("/api/sentry-debug/").url_name, resolve("/heroku/logs/").url_name)
 print("integrations", *sorted(sentry_sdk.get_client().integrations))
+print("actions", *available_actions())
 if not find_spec("celery"):
     print("celery-action", send_failing_task().status_code)
 sentry_sdk.capture_message("lifted project: a one-off dyno's message")
@@ -145,6 +146,7 @@ def test_a_copied_app_works_with_only_the_libraries_it_finds(
     printed = {line.split()[0]: line.split()[1:] for line in shell.stdout.splitlines() if line.strip()}
     assert printed["routes"] == ["sentry-debug", "heroku-logs"]
     assert set(printed["integrations"]) & {"celery", "redis"} == optional_integrations
+    assert ("celery" in printed["actions"]) == ("celery" in optional_integrations)
     if "celery" not in optional_integrations:
         assert printed["celery-action"] == ["501"]
     event = sentry_sink.wait_for(
