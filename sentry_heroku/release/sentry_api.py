@@ -22,11 +22,11 @@ from ..config import ReleaseSettings
 
 # Sentry's API answers in well under a second; an attempt this slow is
 # abandoned and retried while time is left.
-ATTEMPT_TIMEOUT = 10.0
+_ATTEMPT_TIMEOUT = 10.0
 # Waits between attempts: 0.5 s, 1 s, 2 s, ... up to 8 s, unless Sentry says how long in Retry-After.
-FIRST_BACKOFF = 0.5
-MAX_BACKOFF = 8.0
-FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+_FIRST_BACKOFF = 0.5
+_MAX_BACKOFF = 8.0
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Release:
 
 
 @dataclass(frozen=True)
-class Answer:
+class _Answer:
     status: int
     headers: Mapping[str, str]
     body: object
@@ -52,7 +52,7 @@ class RegistrationFailed(Exception):
     """Registration could not finish; the message says why and what to fix, never the token."""
 
 
-def iso(moment: datetime) -> str:
+def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -61,13 +61,13 @@ def started_at(release_created_at: str, now: datetime) -> str:
     try:
         created = datetime.fromisoformat(release_created_at)
     except ValueError:
-        return iso(now)
-    return iso(created if created.tzinfo else created.replace(tzinfo=UTC))
+        return _iso(now)
+    return _iso(created if created.tzinfo else created.replace(tzinfo=UTC))
 
 
 def release_commit(dyno_commit: str, version: str) -> str:
     """The commit to link: the build's, else the release name when it is a full git SHA."""
-    return dyno_commit or (version if FULL_SHA.match(version) else "")
+    return dyno_commit or (version if _FULL_SHA.match(version) else "")
 
 
 def check_version(version: str) -> str:
@@ -105,10 +105,10 @@ def backoff(attempt: int, retry_after: float | None) -> float:
     """Seconds to wait before attempt number attempt + 1: what Sentry asked for, else exponential."""
     if retry_after is not None:
         return retry_after
-    return min(FIRST_BACKOFF * 2**attempt, MAX_BACKOFF)
+    return min(_FIRST_BACKOFF * 2**attempt, _MAX_BACKOFF)
 
 
-def explain(status: int, detail: str, settings: ReleaseSettings) -> str:
+def _explain(status: int, detail: str, settings: ReleaseSettings) -> str:
     """What a final (non-retried) error answer means, and what to change."""
     if status == 401:
         return (
@@ -129,7 +129,7 @@ def explain(status: int, detail: str, settings: ReleaseSettings) -> str:
     return f"Sentry refused the request ({status}): {detail}"
 
 
-def describe(error: BaseException, seconds: float) -> str:
+def _describe(error: BaseException, seconds: float) -> str:
     reason = error.reason if isinstance(error, urllib.error.URLError) else error
     if isinstance(reason, TimeoutError):
         return f"no answer within {seconds:.3g} s"
@@ -177,7 +177,7 @@ class SentryReleases:
             self.release_path(version),
             {
                 "projects": [self.settings.project],
-                "dateReleased": iso(datetime.now(UTC)),
+                "dateReleased": _iso(datetime.now(UTC)),
             },
         )
         self.say(f"release {version} finalized")
@@ -190,7 +190,7 @@ class SentryReleases:
                 "name": release.deploy_name or None,
                 "url": release.deploy_url or None,
                 "dateStarted": release.started,
-                "dateFinished": iso(datetime.now(UTC)),
+                "dateFinished": _iso(datetime.now(UTC)),
             },
         )
         where = f" at {release.deploy_url}" if release.deploy_url else ""
@@ -234,11 +234,11 @@ class SentryReleases:
     def release_path(self, version: str) -> str:
         return f"{self.org_path}/releases/{quote(version, safe='@:')}/"
 
-    def call(self, step: str, method: str, path: str, body: dict | None = None) -> Answer:
+    def call(self, step: str, method: str, path: str, body: dict | None = None) -> _Answer:
         """One request, retried on connection errors, 429 and 5xx until the deadline; RegistrationFailed otherwise."""
         attempt = 0
         while True:
-            seconds = min(self.deadline - self.clock(), ATTEMPT_TIMEOUT)
+            seconds = min(self.deadline - self.clock(), _ATTEMPT_TIMEOUT)
             if seconds <= 0:
                 raise RegistrationFailed(f"{step}: SENTRY_RELEASE_TIMEOUT ({self.settings.timeout:g} s) ran out")
             try:
@@ -246,13 +246,13 @@ class SentryReleases:
             except urllib.error.HTTPError as error:
                 detail = self.detail(error)
                 if error.code != 429 and error.code < 500:
-                    raise RegistrationFailed(f"{step}: {explain(error.code, detail, self.settings)}") from None
+                    raise RegistrationFailed(f"{step}: {_explain(error.code, detail, self.settings)}") from None
                 problem = f"Sentry answered {error.code}"
                 retry_after = retry_after_seconds(error.headers.get("Retry-After"), datetime.now(UTC))
             except ValueError:
                 raise RegistrationFailed(f"{step}: the answer is not Sentry's JSON; check SENTRY_URL") from None
             except (OSError, http.client.HTTPException) as error:
-                problem, retry_after = describe(error, seconds), None
+                problem, retry_after = _describe(error, seconds), None
             wait = backoff(attempt, retry_after)
             if wait >= self.deadline - self.clock():
                 raise RegistrationFailed(
@@ -262,7 +262,7 @@ class SentryReleases:
             self.sleep(wait)
             attempt += 1
 
-    def send(self, method: str, path: str, body: dict | None, *, timeout: float) -> Answer:
+    def send(self, method: str, path: str, body: dict | None, *, timeout: float) -> _Answer:
         headers = {"Authorization": f"Bearer {self.settings.auth_token}", "User-Agent": "sentry-heroku-release-phase"}
         data = None
         if body is not None:
@@ -273,7 +273,7 @@ class SentryReleases:
         request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             raw = response.read()
-            return Answer(response.status, response.headers, json.loads(raw) if raw.strip() else None)
+            return _Answer(response.status, response.headers, json.loads(raw) if raw.strip() else None)
 
     def detail(self, error: urllib.error.HTTPError) -> str:
         """An error answer's body, short and with the token removed, should a server ever echo it."""
