@@ -21,11 +21,11 @@ from .startup import current
 
 MIDDLEWARE = "sentry_heroku.middleware.SentryHerokuMiddleware"
 # The two middlewares SentryHerokuMiddleware replaced: listed, the web process fails to import them.
-OLD_MIDDLEWARE = (
+_OLD_MIDDLEWARE = (
     "sentry_heroku.middleware.SentryRequestContextMiddleware",
     "sentry_heroku.watchdog.SlowRequestMiddleware",
 )
-RELEASE_COMMAND = "register_sentry_release"
+_RELEASE_COMMAND = "register_sentry_release"
 # `manage.py check --tag sentry_heroku` runs only these.
 TAG = "sentry_heroku"
 
@@ -48,7 +48,7 @@ def check_init(app_configs=None, **kwargs) -> list:
 @register(TAG)
 def check_middleware(app_configs=None, **kwargs) -> list:
     middleware = list(settings.MIDDLEWARE)
-    old = [name for name in OLD_MIDDLEWARE if name in middleware]
+    old = [name for name in _OLD_MIDDLEWARE if name in middleware]
     if old:
         return [
             Error(
@@ -100,13 +100,13 @@ def check_release_phase(app_configs=None, **kwargs) -> list:
     if not procfile.is_file():
         return []
     release = _release_line(procfile.read_text(errors="replace"))
-    if RELEASE_COMMAND in _with_script(root, release):
+    if _RELEASE_COMMAND in _with_script(root, release):
         return []
     return [
         Warning(
-            f"The Procfile's release phase does not run {RELEASE_COMMAND} (optional): Sentry gets no release "
+            f"The Procfile's release phase does not run {_RELEASE_COMMAND} (optional): Sentry gets no release "
             "or deploy, so no suspect commits and no 'resolved in next release'.",
-            hint=f"Add `python manage.py {RELEASE_COMMAND}` to the Procfile's release line, after migrate.",
+            hint=f"Add `python manage.py {_RELEASE_COMMAND}` to the Procfile's release line, after migrate.",
             id="sentry_heroku.W002",
         )
     ]

@@ -18,16 +18,16 @@ from . import env, limits
 from .dyno import Dyno, read_dyno
 from .release.name import environment_name, git_commit, recorded_build_commit, release_name
 
-REQUEST_BODIES = ("never", "small", "medium", "always")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "OFF")
+_REQUEST_BODIES = ("never", "small", "medium", "always")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", "OFF")
 # The release phase's Sentry API (register_sentry_release): its default address and deadline, and what it needs.
-DEFAULT_URL = "https://sentry.io"
-DEFAULT_TIMEOUT = 30.0
-REQUIRED = ("SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
+_DEFAULT_URL = "https://sentry.io"
+_DEFAULT_TIMEOUT = 30.0
+_REQUIRED = ("SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT")
 # Characters that need no escaping in the user-info part of a URL.
-DRAIN_SECRET = re.compile(r"[A-Za-z0-9._~-]{24,200}")
+_DRAIN_SECRET = re.compile(r"[A-Za-z0-9._~-]{24,200}")
 # Share of transactions traced when SENTRY_TRACES_SAMPLE_RATE is unset.
-DEFAULT_TRACES_SAMPLE_RATES = {"development": 1.0, "staging": 0.5}
+_DEFAULT_TRACES_SAMPLE_RATES = {"development": 1.0, "staging": 0.5}
 PRODUCTION_TRACES_SAMPLE_RATE = 0.1
 # Errors a user caused or Django already answered: noise in Sentry.
 DEFAULT_IGNORED_ERRORS = (
@@ -87,13 +87,13 @@ class SentryConfig:
 def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
     dsn = env.text(environ, "SENTRY_DSN")
     if dsn:
-        check_dsn(dsn)
+        _check_dsn(dsn)
     environment = read_environment_name(environ, dyno)
-    check_name(environ, ("SENTRY_ENVIRONMENT", "ENVIRONMENT"), environment, limits.environment_problem)
+    _check_name(environ, ("SENTRY_ENVIRONMENT", "ENVIRONMENT"), environment, limits.environment_problem)
     release = read_release_name(environ, dyno)
     if release:  # none at all is allowed: events then carry no release
-        check_name(environ, ("SENTRY_RELEASE",), release, limits.release_problem)
-    traces_default = DEFAULT_TRACES_SAMPLE_RATES.get(environment, PRODUCTION_TRACES_SAMPLE_RATE)
+        _check_name(environ, ("SENTRY_RELEASE",), release, limits.release_problem)
+    traces_default = _DEFAULT_TRACES_SAMPLE_RATES.get(environment, PRODUCTION_TRACES_SAMPLE_RATE)
     return SentryConfig(
         dsn=dsn,
         force_disable=env.flag(environ, "SENTRY_FORCE_DISABLE"),
@@ -107,7 +107,7 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
         cache_spans=env.flag(environ, "SENTRY_CACHE_SPANS"),
         send_default_pii=env.flag(environ, "SENTRY_SEND_DEFAULT_PII"),
         scrub_ip_address=env.flag(environ, "SENTRY_SCRUB_IP_ADDRESS", default=True),
-        request_bodies=env.choice(environ, "SENTRY_REQUEST_BODIES", "small", REQUEST_BODIES),
+        request_bodies=env.choice(environ, "SENTRY_REQUEST_BODIES", "small", _REQUEST_BODIES),
         with_locals=env.flag(environ, "SENTRY_WITH_LOCALS", default=True),
         debug=env.flag(environ, "SENTRY_DEBUG"),
         attach_stacktrace=env.flag(environ, "SENTRY_ATTACH_STACKTRACE"),
@@ -116,9 +116,9 @@ def read_config(environ: Mapping[str, str], dyno: Dyno) -> SentryConfig:
         ignore_user_email_domains=tuple(
             domain.lower().lstrip("@") for domain in env.names(environ, "SENTRY_IGNORE_USER_EMAIL_DOMAINS")
         ),
-        breadcrumb_level=log_level(environ, "SENTRY_BREADCRUMB_LEVEL", "INFO"),
-        event_level=log_level(environ, "SENTRY_EVENT_LEVEL", "ERROR"),
-        logs_level=log_level(environ, "SENTRY_LOGS_LEVEL", "WARNING"),
+        breadcrumb_level=_log_level(environ, "SENTRY_BREADCRUMB_LEVEL", "INFO"),
+        event_level=_log_level(environ, "SENTRY_EVENT_LEVEL", "ERROR"),
+        logs_level=_log_level(environ, "SENTRY_LOGS_LEVEL", "WARNING"),
         drain_secret=drain_secret(environ),
         drain_events_per_minute=env.number(
             environ, "HEROKU_DRAIN_EVENTS_PER_MINUTE", 3, minimum=1, maximum=1000, integer=True
@@ -156,24 +156,24 @@ class ReleaseSettings:
     auth_token: str = field(default="", repr=False)
     org: str = ""
     project: str = ""
-    url: str = DEFAULT_URL
+    url: str = _DEFAULT_URL
     repository: str = ""
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = _DEFAULT_TIMEOUT
     strict: bool = False
 
     @property
     def missing(self) -> list[str]:
         """The variables registration needs that are not set."""
-        values = dict(zip(REQUIRED, (self.auth_token, self.org, self.project), strict=True))
+        values = dict(zip(_REQUIRED, (self.auth_token, self.org, self.project), strict=True))
         return [name for name, value in values.items() if not value]
 
 
 def read_release_settings(environ: Mapping[str, str]) -> ReleaseSettings:
     """The release phase's SENTRY_* variables (register_sentry_release; release/sentry_api.py)."""
-    url = env.text(environ, "SENTRY_URL", DEFAULT_URL).rstrip("/")
+    url = env.text(environ, "SENTRY_URL", _DEFAULT_URL).rstrip("/")
     if not url.startswith(("https://", "http://")):
         raise ImproperlyConfigured(
-            f"SENTRY_URL must be your Sentry's address, like {DEFAULT_URL} or https://sentry.example.com; got {url!r}."
+            f"SENTRY_URL must be your Sentry's address, like {_DEFAULT_URL} or https://sentry.example.com; got {url!r}."
         )
     return ReleaseSettings(
         auth_token=env.text(environ, "SENTRY_AUTH_TOKEN"),
@@ -181,7 +181,7 @@ def read_release_settings(environ: Mapping[str, str]) -> ReleaseSettings:
         project=env.text(environ, "SENTRY_PROJECT"),
         url=url,
         repository=env.text(environ, "SENTRY_REPOSITORY"),
-        timeout=env.number(environ, "SENTRY_RELEASE_TIMEOUT", DEFAULT_TIMEOUT, minimum=1, maximum=600),
+        timeout=env.number(environ, "SENTRY_RELEASE_TIMEOUT", _DEFAULT_TIMEOUT, minimum=1, maximum=600),
         strict=env.flag(environ, "SENTRY_RELEASE_STRICT"),
     )
 
@@ -191,7 +191,7 @@ def liveness_seconds(environ: Mapping[str, str]) -> int:
     return env.number(environ, "SENTRY_LIVENESS_SECONDS", 60, minimum=0, maximum=60, integer=True)
 
 
-def check_dsn(dsn: str) -> None:
+def _check_dsn(dsn: str) -> None:
     try:
         Dsn(dsn)
     except (BadDsn, ValueError):  # ValueError: urllib's, for a port that is not a number
@@ -202,7 +202,7 @@ def check_dsn(dsn: str) -> None:
         ) from None
 
 
-def check_name(environ: Mapping[str, str], variables: tuple[str, ...], value: str, problem) -> None:
+def _check_name(environ: Mapping[str, str], variables: tuple[str, ...], value: str, problem) -> None:
     """Refuse a release or environment name Relay would drop from every event, naming the variable it came from."""
     found = problem(value)
     if found:
@@ -215,7 +215,7 @@ def check_name(environ: Mapping[str, str], variables: tuple[str, ...], value: st
 def drain_secret(environ: Mapping[str, str]) -> str:
     """HEROKU_DRAIN_SECRET: the drain URL's password, so long and URL-safe (it travels inside the drain's URL)."""
     secret = env.text(environ, "HEROKU_DRAIN_SECRET")
-    if secret and not DRAIN_SECRET.fullmatch(secret):
+    if secret and not _DRAIN_SECRET.fullmatch(secret):
         # Not echoed: it is a password.
         raise ImproperlyConfigured(
             "HEROKU_DRAIN_SECRET must be 24 to 200 letters, digits, '-', '_', '.' or '~' "
@@ -228,8 +228,8 @@ def rate(environ: Mapping[str, str], name: str, default: float) -> float:
     return env.number(environ, name, default, minimum=0.0, maximum=1.0)
 
 
-def log_level(environ: Mapping[str, str], name: str, default: str) -> int | None:
-    level = env.choice(environ, name, default, LOG_LEVELS)
+def _log_level(environ: Mapping[str, str], name: str, default: str) -> int | None:
+    level = env.choice(environ, name, default, _LOG_LEVELS)
     return None if level == "OFF" else logging.getLevelNamesMapping()[level]
 
 

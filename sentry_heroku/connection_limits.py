@@ -22,7 +22,7 @@ LIMIT_MESSAGES = (
     ("postgres", "too many connections for database"),  # the database's CONNECTION LIMIT
 )
 # How deep to follow an error's __cause__ and __context__: drivers wrap what the server said.
-CHAIN_DEPTH = 5
+_CHAIN_DEPTH = 5
 
 _describe_capacity: Callable[[], dict] | None = None
 
@@ -33,31 +33,31 @@ def describe_capacity_with(describe: Callable[[], dict] | None) -> None:
     _describe_capacity = describe
 
 
-def service_at_limit(text: str) -> str | None:
+def _service_at_limit(text: str) -> str | None:
     lowered = text.lower()
     return next((service for service, message in LIMIT_MESSAGES if message in lowered), None)
 
 
 def error_service(error: BaseException | None) -> str | None:
     """The service whose limit this error, or one it came from, reports."""
-    for _ in range(CHAIN_DEPTH):
+    for _ in range(_CHAIN_DEPTH):
         if error is None:
             return None
-        service = service_at_limit(str(error))
+        service = _service_at_limit(str(error))
         if service:
             return service
         error = error.__cause__ or error.__context__
     return None
 
 
-def event_message(event: dict) -> str:
+def _event_message(event: dict) -> str:
     logentry = event.get("logentry") or {}
     return str(logentry.get("formatted") or logentry.get("message") or event.get("message") or "")
 
 
 def group_limit_error(event: dict, error: BaseException | None) -> dict:
     """The event, grouped and described when it reports a connection limit; untouched otherwise."""
-    service = error_service(error) or service_at_limit(event_message(event))
+    service = error_service(error) or _service_at_limit(_event_message(event))
     if service is None:
         return event
     event["fingerprint"] = ["connection-limit", service]

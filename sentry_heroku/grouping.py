@@ -16,9 +16,9 @@ from collections.abc import Callable
 from django.db import IntegrityError
 
 # PostgreSQL: 'violates unique constraint "hub_participant_email_key"'
-POSTGRES_CONSTRAINT = re.compile(r'constraint "(?P<name>[^"]+)"')
+_POSTGRES_CONSTRAINT = re.compile(r'constraint "(?P<name>[^"]+)"')
 # SQLite: 'UNIQUE constraint failed: hub_participant.email' or 'CHECK constraint failed: participant_latitude_range'
-SQLITE_CONSTRAINT = re.compile(r"(?P<kind>[A-Z ]+) constraint failed: (?P<name>[\w., ]+)")
+_SQLITE_CONSTRAINT = re.compile(r"(?P<kind>[A-Z ]+) constraint failed: (?P<name>[\w., ]+)")
 
 
 def constraint_name(error: IntegrityError) -> str | None:
@@ -26,16 +26,16 @@ def constraint_name(error: IntegrityError) -> str | None:
     if getattr(diagnostics, "constraint_name", None):
         return diagnostics.constraint_name
     message = str(error)
-    match = POSTGRES_CONSTRAINT.search(message)
+    match = _POSTGRES_CONSTRAINT.search(message)
     if match:
         return match["name"]
-    match = SQLITE_CONSTRAINT.search(message)
+    match = _SQLITE_CONSTRAINT.search(message)
     if match:
         return f"{match['kind'].strip().lower()} {match['name'].strip()}"
     return None
 
 
-def integrity_error(error: BaseException) -> list[str] | None:
+def _integrity_error(error: BaseException) -> list[str] | None:
     if isinstance(error, IntegrityError):
         name = constraint_name(error)
         if name:
@@ -43,7 +43,7 @@ def integrity_error(error: BaseException) -> list[str] | None:
     return None
 
 
-RULES: list[Callable[[BaseException], list[str] | None]] = [integrity_error]
+RULES: list[Callable[[BaseException], list[str] | None]] = [_integrity_error]
 
 
 def fingerprint(error: BaseException) -> list[str] | None:

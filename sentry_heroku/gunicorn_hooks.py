@@ -26,7 +26,7 @@ from .scrubbing import FILTERED, is_secret_key, secrets_in_text
 from .sdk import flush_on_exit
 
 # Atoms that hold a query string, by gunicorn's names ({name}e are environ variables).
-URL_ATOMS = ("r", "q", "f", "{raw_uri}e", "{query_string}e", "{http_referer}e", "{referer}i")
+_URL_ATOMS = ("r", "q", "f", "{raw_uri}e", "{query_string}e", "{http_referer}e", "{referer}i")
 
 
 def without_secrets(url: str) -> str:
@@ -56,7 +56,7 @@ class AccessLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         atoms["u"] = "-"
-        for name in URL_ATOMS:
+        for name in _URL_ATOMS:
             if isinstance(atoms.get(name), str):
                 atoms[name] = without_secrets(atoms[name])
         for name in atoms:

@@ -18,20 +18,20 @@ the environment are checked once, at boot (config.py), and refused there.
 
 import re
 
-TAG_VALUE_MAX = 200
-TRANSACTION_MAX = 200
-TRUNCATED = "…"
+_TAG_VALUE_MAX = 200
+_TRANSACTION_MAX = 200
+_TRUNCATED = "…"
 # Relay counts a release's and an environment's length in UTF-8 bytes, a tag's in characters.
-RELEASE_MAX_BYTES = 200
-ENVIRONMENT_MAX_BYTES = 64
+_RELEASE_MAX_BYTES = 200
+_ENVIRONMENT_MAX_BYTES = 64
 # Names Sentry reserves, compared case-insensitively: "latest" means the newest release in its API,
 # "none" an event without an environment.
-RESERVED_RELEASES = (".", "..", "latest")
-RESERVED_ENVIRONMENTS = (".", "..", "none")
+_RESERVED_RELEASES = (".", "..", "latest")
+_RESERVED_ENVIRONMENTS = (".", "..", "none")
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # What Relay trims (Rust's Unicode White_Space): str.strip() would also take U+001C..U+001F, which Relay keeps.
-WHITESPACE = (
+_WHITESPACE = (
     "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 )
 # What a release or an environment may not hold: the path separators of Sentry's API, and control characters.
@@ -40,33 +40,33 @@ _NOT_IN_A_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 def clean(value: str, limit: int) -> str:
     """value without control characters or surrounding whitespace, at most limit characters (the cut marked)."""
-    text = _CONTROL_CHARACTERS.sub("", value).strip(WHITESPACE)
+    text = _CONTROL_CHARACTERS.sub("", value).strip(_WHITESPACE)
     if len(text) > limit:
-        text = text[: limit - len(TRUNCATED)] + TRUNCATED
+        text = text[: limit - len(_TRUNCATED)] + _TRUNCATED
     return text
 
 
 def tag_value(value: str) -> str:
     """A tag's value as Relay keeps it; "" when nothing is left, and then the tag is better not set (Relay drops it)."""
-    return clean(value, TAG_VALUE_MAX)
+    return clean(value, _TAG_VALUE_MAX)
 
 
 def transaction_name(value: str) -> str:
-    return clean(value, TRANSACTION_MAX)
+    return clean(value, _TRANSACTION_MAX)
 
 
 def release_problem(release: str) -> str | None:
     """Why Relay would drop this release from every event; None when it keeps it."""
-    return _name_problem(release, RELEASE_MAX_BYTES, RESERVED_RELEASES)
+    return _name_problem(release, _RELEASE_MAX_BYTES, _RESERVED_RELEASES)
 
 
 def environment_problem(environment: str) -> str | None:
     """Why Relay would drop this environment from every event; None when it keeps it."""
-    return _name_problem(environment, ENVIRONMENT_MAX_BYTES, RESERVED_ENVIRONMENTS)
+    return _name_problem(environment, _ENVIRONMENT_MAX_BYTES, _RESERVED_ENVIRONMENTS)
 
 
 def _name_problem(name: str, max_bytes: int, reserved: tuple[str, ...]) -> str | None:
-    name = name.strip(WHITESPACE)  # as Relay reads it
+    name = name.strip(_WHITESPACE)  # as Relay reads it
     if not name:
         return "must not be blank"
     if len(name.encode()) > max_bytes:

@@ -23,7 +23,7 @@ from sentry_sdk.integrations.django.transactions import LEGACY_RESOLVER
 
 UNROUTED = "<unrouted>"
 # The router accepts request lines up to 8 KB; no route of this project is near this long, so a longer path is
-# grouped without asking the URLconf (and never fills project_route's cache with kilobytes per entry).
+# grouped without asking the URLconf (and never fills _project_route's cache with kilobytes per entry).
 MAX_ROUTED_PATH = 2000
 
 
@@ -39,10 +39,10 @@ def route_for(path: str, resolve: Callable[[str], str | None]) -> str:
 
 def url_route(path: str) -> str:
     """route_for() with the project's URLconf."""
-    return route_for(path, project_route)
+    return route_for(path, _project_route)
 
 
 @lru_cache(maxsize=2048)
-def project_route(path: str) -> str | None:
+def _project_route(path: str) -> str | None:
     """Cached, as the same few paths come back in every storm; behind route_for's length check, so never 8 KB keys."""
     return LEGACY_RESOLVER.resolve(path)

@@ -15,10 +15,10 @@ from datetime import datetime
 
 # Load-balancer and uptime probes: thousands a day, never interesting as traces.
 # The Heroku log drain (sentry_heroku/urls.py) posts as often as the app logs: a trace of each would double the app's.
-NEVER_TRACED_PATHS = frozenset(
+_NEVER_TRACED_PATHS = frozenset(
     {"/health/", "/healthcheck/", "/metrics/", "/readiness/", "/liveness/", "/favicon.ico", "/heroku/logs/"}
 )
-FAILED_STATUSES = frozenset(
+_FAILED_STATUSES = frozenset(
     {"internal_error", "unknown_error", "unknown", "aborted", "deadline_exceeded", "unavailable", "data_loss"}
 )
 
@@ -31,7 +31,7 @@ def traces_sampler(rate: float, *, static_url: str, tail_mode: bool) -> Callable
         if parent_sampled is not None:
             return 1.0 if parent_sampled else 0.0
         path = context.get("wsgi_environ", {}).get("PATH_INFO", "")
-        if path in NEVER_TRACED_PATHS or path.startswith(static_prefix):
+        if path in _NEVER_TRACED_PATHS or path.startswith(static_prefix):
             return 0.0
         return 1.0 if tail_mode else rate
 
@@ -59,7 +59,7 @@ def duration_ms(event: dict) -> float:
 
 def failed(event: dict) -> bool:
     trace = event.get("contexts", {}).get("trace", {})
-    if trace.get("status") in FAILED_STATUSES:
+    if trace.get("status") in _FAILED_STATUSES:
         return True
     status_code = (trace.get("data") or {}).get("http.response.status_code")
     return isinstance(status_code, int) and status_code >= 500

@@ -52,25 +52,25 @@ SECRET_WORDS = (
     ("sid",               WHOLE_WORD, None),
     ("otp",               WHOLE_WORD, None),
 )  # fmt: skip
-SECRET_KEY_PART = re.compile("|".join(key for key, where, _ in SECRET_WORDS if where == ANYWHERE))
-SECRET_KEY_WORD = re.compile("|".join(key for key, where, _ in SECRET_WORDS if where == WHOLE_WORD))
-KEY_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[^A-Za-z0-9]+")
+_SECRET_KEY_PART = re.compile("|".join(key for key, where, _ in SECRET_WORDS if where == ANYWHERE))
+_SECRET_KEY_WORD = re.compile("|".join(key for key, where, _ in SECRET_WORDS if where == WHOLE_WORD))
+_KEY_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[^A-Za-z0-9]+")
 
 _TEXT_WORD_PATTERNS = [text for _, _, text in SECRET_WORDS if text]
 _KEY_WORDS = "|".join(_TEXT_WORD_PATTERNS)
 # key=value, key: value, "key": "value" inside free text.
-SECRET_ASSIGNMENT = re.compile(
+_SECRET_ASSIGNMENT = re.compile(
     rf"""(?ix)\b(?P<key>{_KEY_WORDS})(?P<sep>["']?\s*[=:]\s*)(?!\[Filtered\])(?P<value>"[^"]*"|'[^']*'|[^\s&,;'"}}\]]+)"""
 )
 # A credential has digits; "token provided" in a message is not one.
-BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+(?=[^\s]*\d)(?P<token>[A-Za-z0-9._~+/=-]{8,})")
+_BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+(?=[^\s]*\d)(?P<token>[A-Za-z0-9._~+/=-]{8,})")
 URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s:@]+:(?P<password>[^/\s@]+)@", re.IGNORECASE)
-CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
+_CARD_NUMBER = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
 # Every pattern above needs one of these: the letters each key word cannot do
 # without ("api[_-]?key" → "api"), a scheme word, "@" (URL credentials), or 13
 # digits (card numbers). Timestamps, URLs and versions, most of a transaction, have none.
 _OPTIONAL_PART = re.compile(r"\(\?:[^)]*\)\?|\[[^\]]*\]\?")
-SECRET_STEMS = (
+_SECRET_STEMS = (
     *(_OPTIONAL_PART.sub(" ", pattern).split()[0] for pattern in _TEXT_WORD_PATTERNS),
     "bearer",
     "basic",
@@ -79,10 +79,10 @@ SECRET_STEMS = (
 # One search for any stem or a run of digits. Case-sensitive on a lowered copy it is about 3x faster than
 # IGNORECASE, whose alternation the regex engine cannot skip through; only ASCII lowers exactly as it
 # matches (the long s, U+017F, matches "s" under IGNORECASE), so other text keeps the IGNORECASE search.
-_MIGHT_HOLD_SECRET = "|".join([*map(re.escape, SECRET_STEMS), r"[0-9][0-9 -]{12}"])
-MIGHT_HOLD_SECRET_LOWERED = re.compile(_MIGHT_HOLD_SECRET)
-MIGHT_HOLD_SECRET = re.compile(_MIGHT_HOLD_SECRET, re.IGNORECASE)
-EMBEDDED_QUERY = re.compile(r"\?([^\s'\"#<>]+=[^\s'\"#<>]*)")
+_MIGHT_HOLD_SECRET_PATTERN = "|".join([*map(re.escape, _SECRET_STEMS), r"[0-9][0-9 -]{12}"])
+_MIGHT_HOLD_SECRET_LOWERED = re.compile(_MIGHT_HOLD_SECRET_PATTERN)
+_MIGHT_HOLD_SECRET = re.compile(_MIGHT_HOLD_SECRET_PATTERN, re.IGNORECASE)
+_EMBEDDED_QUERY = re.compile(r"\?([^\s'\"#<>]+=[^\s'\"#<>]*)")
 # Values shorter than this are too common to replace wherever they appear.
 MIN_SECRET_LENGTH = 4
 
@@ -95,13 +95,13 @@ def is_secret_key(key: object) -> bool:
 # remembering the answers makes scrubbing a transaction several times cheaper.
 @functools.lru_cache(maxsize=4096)
 def _is_secret_name(key: str) -> bool:
-    words = KEY_WORD_BOUNDARY.split(key)
-    return SECRET_KEY_PART.search(key.lower().replace("-", "_")) is not None or any(
-        SECRET_KEY_WORD.fullmatch(word.lower()) for word in words
+    words = _KEY_WORD_BOUNDARY.split(key)
+    return _SECRET_KEY_PART.search(key.lower().replace("-", "_")) is not None or any(
+        _SECRET_KEY_WORD.fullmatch(word.lower()) for word in words
     )
 
 
-def secrets_in_query_string(query: str) -> set[str]:
+def _secrets_in_query_string(query: str) -> set[str]:
     """Values under secret names, and secrets the patterns find inside the others once percent-decoded
     (?next=https%3A%2F%2Fu%3Apass%40host hides its password from the patterns until decoded)."""
     found = set()
@@ -114,8 +114,8 @@ def secrets_in_query_string(query: str) -> set[str]:
 
 
 def secrets_in_text(text: str) -> set[str]:
-    found = {match["value"].strip("'\"") for match in SECRET_ASSIGNMENT.finditer(text)}
-    found.update(match["token"] for match in BEARER.finditer(text))
+    found = {match["value"].strip("'\"") for match in _SECRET_ASSIGNMENT.finditer(text)}
+    found.update(match["token"] for match in _BEARER.finditer(text))
     found.update(match["password"] for match in URL_CREDENTIALS.finditer(text))
     return {secret for secret in found if len(secret) >= MIN_SECRET_LENGTH}
 
@@ -133,18 +133,18 @@ def scrub_text(text: str, known_secrets: Iterable[str] = ()) -> str:
 # Only strings that are sent as they are get kept; emptied when full, so it stays under 1 MB.
 _PLAIN_TEXT: dict[str, None] = {}
 PLAIN_TEXT_REMEMBERED = 4096
-PLAIN_TEXT_MAX_LENGTH = 200
+_PLAIN_TEXT_MAX_LENGTH = 200
 
 
 def might_hold_secret(text: str) -> bool:
     """A quick test that lets most strings skip the four patterns."""
-    short = len(text) <= PLAIN_TEXT_MAX_LENGTH
+    short = len(text) <= _PLAIN_TEXT_MAX_LENGTH
     if short and text in _PLAIN_TEXT:
         return False
     if text.isascii():
-        found = MIGHT_HOLD_SECRET_LOWERED.search(text.lower()) is not None
+        found = _MIGHT_HOLD_SECRET_LOWERED.search(text.lower()) is not None
     else:
-        found = MIGHT_HOLD_SECRET.search(text) is not None
+        found = _MIGHT_HOLD_SECRET.search(text) is not None
     if short and not found:
         if len(_PLAIN_TEXT) >= PLAIN_TEXT_REMEMBERED:
             _PLAIN_TEXT.clear()
@@ -153,10 +153,10 @@ def might_hold_secret(text: str) -> bool:
 
 
 def filter_patterns(text: str) -> str:
-    text = BEARER.sub(lambda m: f"{m['scheme']} {FILTERED}", text)
-    text = SECRET_ASSIGNMENT.sub(_filter_assignment, text)
+    text = _BEARER.sub(lambda m: f"{m['scheme']} {FILTERED}", text)
+    text = _SECRET_ASSIGNMENT.sub(_filter_assignment, text)
     text = URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{FILTERED}@", text)
-    return CARD_NUMBER.sub(_filter_card_number, text)
+    return _CARD_NUMBER.sub(_filter_card_number, text)
 
 
 def _filter_assignment(match: re.Match) -> str:
@@ -181,7 +181,7 @@ def luhn_valid(digits: list[int]) -> bool:
     return total % 10 == 0
 
 
-def collect_secrets(value: object, found: set[str]) -> None:
+def _collect_secrets(value: object, found: set[str]) -> None:
     """Add every string stored under a secret key in value to found.
 
     A loop over a stack rather than recursion: it visits every node of every event the dyno sends.
@@ -191,7 +191,7 @@ def collect_secrets(value: object, found: set[str]) -> None:
         value = pending.pop()
         if isinstance(value, str):
             if "=" in value:
-                found.update(secrets_in_query_strings(value))
+                found.update(_secrets_in_query_strings(value))
         elif isinstance(value, dict):
             for key, item in value.items():
                 if is_secret_key(key):
@@ -206,14 +206,14 @@ def collect_secrets(value: object, found: set[str]) -> None:
                 pending.extend(value)
 
 
-def secrets_in_query_strings(text: str) -> set[str]:
+def _secrets_in_query_strings(text: str) -> set[str]:
     found = set()
     if "&" in text or " " not in text:
         # A query string, even of one parameter ("api_key=…"); not SQL or a sentence with an "=" in it.
-        found.update(secrets_in_query_string(text))
+        found.update(_secrets_in_query_string(text))
     # A URL's query inside text: a request's repr, an access log line.
-    for query in EMBEDDED_QUERY.findall(text):
-        found.update(secrets_in_query_string(query))
+    for query in _EMBEDDED_QUERY.findall(text):
+        found.update(_secrets_in_query_string(query))
     return found
 
 
@@ -237,7 +237,7 @@ def _add_strings(value: object, found: set[str]) -> None:
 # any id. A value that *is* a known secret is still filtered whole, and a secret name still filters its value
 # (pass 1). To add a field, add it to the list where it sits, with its reason.
 # By name, at any depth (an id means the same wherever it is), compared lower-cased with "-" as "_" (headers),
-# and only while the value is shaped like an id (ID_SHAPED): a local that happens to be called "commit" and holds
+# and only while the value is shaped like an id (_ID_SHAPED): a local that happens to be called "commit" and holds
 # "password=…" is free text again.
 KNOWN_FORMAT_KEYS = frozenset(
     {
@@ -254,22 +254,22 @@ KNOWN_FORMAT_KEYS = frozenset(
     }
 )  # fmt: skip
 # No spaces, "@" or "=" (but base64's padding): what ids, timestamps, dyno names and versions are made of.
-ID_SHAPED = re.compile(r"[A-Za-z0-9._:+/-]{1,200}={0,2}")
-THREE_LETTERS = re.compile(r"[A-Za-z]{3}")
+_ID_SHAPED = re.compile(r"[A-Za-z0-9._:+/-]{1,200}={0,2}")
+_THREE_LETTERS = re.compile(r"[A-Za-z]{3}")
 # Fields of the event (or of a Sentry log item) itself, only there: config.py checks the release and the
 # environment at boot, the server name is the dyno's. Deeper down "environment" could be a local holding os.environ.
-KNOWN_FORMAT_FIELDS = frozenset({"release", "environment", "dist", "server_name", "level", "platform", "type"})
+_KNOWN_FORMAT_FIELDS = frozenset({"release", "environment", "dist", "server_name", "level", "platform", "type"})
 # The event's tags, by value: labels Sentry indexes and limits.py caps, set by code rather than typed by a user.
-TAGS = "tags"
+_TAGS = "tags"
 PLAIN, SECRET, KNOWN_FORMAT = "plain", "secret", "known format"
 
 
-def key_kind(key: object) -> str:
-    return _key_kind(key) if isinstance(key, str) else PLAIN
+def _key_kind(key: object) -> str:
+    return _str_key_kind(key) if isinstance(key, str) else PLAIN
 
 
 @functools.lru_cache(maxsize=4096)
-def _key_kind(key: str) -> str:
+def _str_key_kind(key: str) -> str:
     if _is_secret_name(key):
         return SECRET
     return KNOWN_FORMAT if key.lower().replace("-", "_") in KNOWN_FORMAT_KEYS else PLAIN
@@ -279,29 +279,29 @@ def scrub(value: object, known_secrets: tuple[str, ...]) -> object:
     if isinstance(value, str):  # most of an event's nodes
         return scrub_text(value, known_secrets)
     if isinstance(value, dict):
-        return {key: scrub_entry(key, item, known_secrets) for key, item in value.items()}
+        return {key: _scrub_entry(key, item, known_secrets) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         # [key, value] pairs: how the SDK sends headers in some events.
-        if len(value) == 2 and key_kind(value[0]) != PLAIN:
-            return type(value)((value[0], scrub_entry(value[0], value[1], known_secrets)))
+        if len(value) == 2 and _key_kind(value[0]) != PLAIN:
+            return type(value)((value[0], _scrub_entry(value[0], value[1], known_secrets)))
         return type(value)(scrub(item, known_secrets) for item in value)
     return value
 
 
-def scrub_entry(key: object, item: object, known_secrets: tuple[str, ...]) -> object:
-    kind = key_kind(key)
+def _scrub_entry(key: object, item: object, known_secrets: tuple[str, ...]) -> object:
+    kind = _key_kind(key)
     if kind is SECRET:
         return filtered(item)
-    if kind is KNOWN_FORMAT and not (isinstance(item, str) and not is_id_shaped(item)):
-        return unless_secret(item, known_secrets)
+    if kind is KNOWN_FORMAT and not (isinstance(item, str) and not _is_id_shaped(item)):
+        return _unless_secret(item, known_secrets)
     return scrub(item, known_secrets)
 
 
-def is_id_shaped(text: str) -> bool:
+def _is_id_shaped(text: str) -> bool:
     # Of the patterns only "word: value" fits the shape ("=" is only padding), and every secret word has three
     # letters in a row: hex ids have no ":", a timestamp ("2026-12-02T17:56:36Z") no three letters.
-    return ID_SHAPED.fullmatch(text) is not None and (
-        ":" not in text or THREE_LETTERS.search(text) is None or SECRET_ASSIGNMENT.search(text) is None
+    return _ID_SHAPED.fullmatch(text) is not None and (
+        ":" not in text or _THREE_LETTERS.search(text) is None or _SECRET_ASSIGNMENT.search(text) is None
     )
 
 
@@ -315,18 +315,18 @@ def filtered(value: object) -> object:
     return value if value is None or isinstance(value, bool) else FILTERED
 
 
-def unless_secret(value: object, known_secrets: tuple[str, ...]) -> object:
+def _unless_secret(value: object, known_secrets: tuple[str, ...]) -> object:
     """A known-format value as it is, unless it is a known secret itself."""
     return FILTERED if isinstance(value, str) and value in known_secrets else value
 
 
-def scrub_tags(tags: object, known_secrets: tuple[str, ...]) -> object:
+def _scrub_tags(tags: object, known_secrets: tuple[str, ...]) -> object:
     """A dict of tags or the list of [name, value] pairs Sentry also accepts."""
     if isinstance(tags, dict):
-        return {name: scrub_tag(name, value, known_secrets) for name, value in tags.items()}
+        return {name: _scrub_tag(name, value, known_secrets) for name, value in tags.items()}
     if isinstance(tags, list):
         return [
-            [pair[0], scrub_tag(pair[0], pair[1], known_secrets)]
+            [pair[0], _scrub_tag(pair[0], pair[1], known_secrets)]
             if isinstance(pair, (list, tuple)) and len(pair) == 2
             else scrub(pair, known_secrets)
             for pair in tags
@@ -334,24 +334,24 @@ def scrub_tags(tags: object, known_secrets: tuple[str, ...]) -> object:
     return scrub(tags, known_secrets)
 
 
-def scrub_tag(name: object, value: object, known_secrets: tuple[str, ...]) -> object:
-    return filtered(value) if is_secret_key(name) else unless_secret(value, known_secrets)
+def _scrub_tag(name: object, value: object, known_secrets: tuple[str, ...]) -> object:
+    return filtered(value) if is_secret_key(name) else _unless_secret(value, known_secrets)
 
 
 def scrub_event(event: dict, extra_secrets: Iterable[str] = (), *, scrub_ip_address: bool = True) -> dict:
     """The event (or Sentry log item) with every secret replaced by "[Filtered]"; the input is not modified."""
     found: set[str] = set(s for s in extra_secrets if len(s) >= MIN_SECRET_LENGTH)
-    collect_secrets(event, found)
+    _collect_secrets(event, found)
     # Longest first, so a secret that contains another is replaced whole.
     known = tuple(sorted(found, key=len, reverse=True))
     scrubbed = {
-        key: unless_secret(item, known) if key in KNOWN_FORMAT_FIELDS
-        else scrub_tags(item, known) if key == TAGS
-        else scrub_entry(key, item, known)
+        key: _unless_secret(item, known) if key in _KNOWN_FORMAT_FIELDS
+        else _scrub_tags(item, known) if key == _TAGS
+        else _scrub_entry(key, item, known)
         for key, item in event.items()
     }  # fmt: skip
     if scrub_ip_address:
-        drop_ip_addresses(scrubbed)
+        _drop_ip_addresses(scrubbed)
     return scrubbed
 
 
@@ -361,12 +361,12 @@ def scrub_event(event: dict, extra_secrets: Iterable[str] = (), *, scrub_ip_addr
 CLIENT_ADDRESS_HEADER_TERMS = ("forwarded", "-ip", "remote-", "via", "-user")
 
 
-def is_client_address_header(name: object) -> bool:
+def _is_client_address_header(name: object) -> bool:
     lowered = str(name).lower()
     return any(term in lowered for term in CLIENT_ADDRESS_HEADER_TERMS)
 
 
-def drop_ip_addresses(event: dict) -> None:
+def _drop_ip_addresses(event: dict) -> None:
     user = event.get("user")
     if isinstance(user, dict):
         user.pop("ip_address", None)
@@ -377,7 +377,7 @@ def drop_ip_addresses(event: dict) -> None:
         request["env"].pop("REMOTE_ADDR", None)
     headers = request.get("headers")
     if isinstance(headers, dict):
-        for name in [name for name in headers if is_client_address_header(name)]:
+        for name in [name for name in headers if _is_client_address_header(name)]:
             del headers[name]
     elif isinstance(headers, list):
-        request["headers"] = [pair for pair in headers if not is_client_address_header(pair[0])]
+        request["headers"] = [pair for pair in headers if not _is_client_address_header(pair[0])]

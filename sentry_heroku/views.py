@@ -22,14 +22,14 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 logger = logging.getLogger(__name__)
 
-ACTIONS = {
+_ACTIONS = {
     "error": "Raise an error in this web dyno",
     "log": "Log an error",
     "celery": "Fail a task in the worker dyno",
 }
 
 
-def staff_only(view):
+def _staff_only(view):
     """Anyone but staff gets Http404 before the view's CSRF check, so a stranger's POST is no 403 that gives it away."""
 
     # Exempt from the site-wide check only to come first; the view checks CSRF itself (csrf_protect).
@@ -43,7 +43,7 @@ def staff_only(view):
     return gate
 
 
-@staff_only
+@_staff_only
 @csrf_protect
 def sentry_debug(request):
     if request.method == "GET":
@@ -57,14 +57,14 @@ def sentry_debug(request):
         logger.error("sentry-debug: an error logged on purpose by %s", request.user.pk)
         return JsonResponse({"logged": True})
     if action != "error":
-        return JsonResponse({"error": f"action must be one of {', '.join(ACTIONS)}."}, status=400)
-    submitted = request.POST.dict() if request.POST else submitted_json(request)
+        return JsonResponse({"error": f"action must be one of {', '.join(_ACTIONS)}."}, status=400)
+    submitted = request.POST.dict() if request.POST else _submitted_json(request)
     return JsonResponse({"result": 1 / 0, "submitted": submitted})
 
 
 def available_actions() -> dict[str, str]:
     """The form's buttons: the celery one only where the project has Celery."""
-    return {action: label for action, label in ACTIONS.items() if action != "celery" or find_spec("celery")}
+    return {action: label for action, label in _ACTIONS.items() if action != "celery" or find_spec("celery")}
 
 
 def send_failing_task() -> JsonResponse:
@@ -77,7 +77,7 @@ def send_failing_task() -> JsonResponse:
     return JsonResponse({"task_id": result.id}, status=202)
 
 
-def submitted_json(request) -> object:
+def _submitted_json(request) -> object:
     if request.content_type != "application/json" or not request.body:
         return None
     try:

@@ -34,7 +34,7 @@ class Running:
     reported: bool = False
 
 
-class Watchdog:
+class _Watchdog:
     """The requests running in this process (thread ident → Running), and the thread that watches them."""
 
     def __init__(self, threshold: float):
@@ -136,11 +136,11 @@ def _stack(frame) -> list[dict]:
 
 
 # One per process and threshold (Django may build the middleware chain more than once).
-_WATCHDOGS: dict[float, Watchdog] = {}
+_WATCHDOGS: dict[float, _Watchdog] = {}
 
 
-def watchdog_for(threshold: float) -> Watchdog:
+def watchdog_for(threshold: float) -> _Watchdog:
     """This process's watchdog for requests running over threshold seconds; its thread starts with the first request."""
     if threshold not in _WATCHDOGS:
-        _WATCHDOGS[threshold] = Watchdog(threshold)
+        _WATCHDOGS[threshold] = _Watchdog(threshold)
     return _WATCHDOGS[threshold]

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 # One-off dynos come and go by design: their absence is no outage.
-ONE_OFF_TYPES = frozenset({"run", "release", "scheduler"})
+_ONE_OFF_TYPES = frozenset({"run", "release", "scheduler"})
 
 
 def scheduled_jobs() -> dict[str, ScheduledJob]:
@@ -90,7 +90,7 @@ def _long_running_types() -> list[str]:
     return [
         kind.strip()
         for kind, command in entries
-        if kind.strip() not in ONE_OFF_TYPES and ("gunicorn" in command or "celery" in command)
+        if kind.strip() not in _ONE_OFF_TYPES and ("gunicorn" in command or "celery" in command)
     ]
 
 
@@ -116,7 +116,7 @@ def start() -> None:
 
 def sends_liveness(dyno, config) -> bool:
     """On a Heroku dyno of a long-running type, unless switched off (SENTRY_LIVENESS_SECONDS=0, a review app)."""
-    return bool(config.liveness_seconds) and dyno.on_heroku and dyno.process_type not in ONE_OFF_TYPES
+    return bool(config.liveness_seconds) and dyno.on_heroku and dyno.process_type not in _ONE_OFF_TYPES
 
 
 def _watch_liveness(setup) -> None:

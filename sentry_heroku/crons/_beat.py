@@ -9,9 +9,9 @@ import math
 
 # Beat sends the in_progress check-in itself, when the entry is due, by its own clock: late only
 # while its dyno restarts (Heroku starts the new one within about a minute) or after clock drift.
-BEAT_CHECKIN_MARGIN_MINUTES = 3
+_BEAT_CHECKIN_MARGIN_MINUTES = 3
 # The worker may wait for a free process before it starts the task; then the time limit applies.
-QUEUE_WAIT_MINUTES = 5
+_QUEUE_WAIT_MINUTES = 5
 
 
 def with_margins(check_in: dict) -> dict:
@@ -19,10 +19,10 @@ def with_margins(check_in: dict) -> dict:
     config = check_in.get("monitor_config")
     if not config or "checkin_margin" in config:  # not beat's, or already decided (Scheduler jobs, liveness)
         return check_in
-    config["checkin_margin"] = BEAT_CHECKIN_MARGIN_MINUTES
+    config["checkin_margin"] = _BEAT_CHECKIN_MARGIN_MINUTES
     time_limit = _task_time_limit()
     if time_limit:
-        config["max_runtime"] = math.ceil(time_limit / 60) + QUEUE_WAIT_MINUTES
+        config["max_runtime"] = math.ceil(time_limit / 60) + _QUEUE_WAIT_MINUTES
     return check_in
 
 

@@ -13,7 +13,7 @@ from ._liveness import IntervalClaim, check_in, start_heartbeat
 
 
 @shared_task(name="sentry_heroku.crons.liveness", ignore_result=True)
-def liveness_check_in(slug: str) -> None:
+def _liveness_check_in(slug: str) -> None:
     check_in(slug)
 
 
@@ -22,7 +22,7 @@ def watch_worker_and_beat(claim: IntervalClaim, slug: str) -> None:
         if claim.take():
             # A trace decided "not sampled", which the task continues: no transaction a minute in Sentry.
             with sentry_sdk.start_transaction(op="queue.publish", name="sentry_heroku liveness", sampled=False):
-                liveness_check_in.apply_async(args=[slug], expires=claim.seconds)
+                _liveness_check_in.apply_async(args=[slug], expires=claim.seconds)
 
     def beat_beat() -> None:
         if claim.take():

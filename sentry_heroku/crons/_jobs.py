@@ -21,9 +21,9 @@ SETTING = "SENTRY_HEROKU_SCHEDULED_JOBS"
 # time (slug fetch, dyno start, Django's start-up), and Sentry marks a run missed once the margin
 # passes. A one-minute margin cries wolf; five still says "missed" before a 10-minute job's next run.
 CHECKIN_MARGIN_MINUTES = 5
-DEFAULT_MAX_RUNTIME_MINUTES = 30
+_DEFAULT_MAX_RUNTIME_MINUTES = 30
 # A Scheduler dyno runs at most a day (the one-off dyno's limit).
-MAX_RUNTIME_LIMIT_MINUTES = 24 * 60
+_MAX_RUNTIME_LIMIT_MINUTES = 24 * 60
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,12 @@ def declared_jobs(declaration: object) -> dict[str, ScheduledJob]:
             command=entry["command"],
             schedule=entry["schedule"],
             crontab=cron,
-            max_runtime=_max_runtime(entry.get("max_runtime", DEFAULT_MAX_RUNTIME_MINUTES), where),
+            max_runtime=_max_runtime(entry.get("max_runtime", _DEFAULT_MAX_RUNTIME_MINUTES), where),
         )
     return jobs
 
 
 def _max_runtime(value: object, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_RUNTIME_LIMIT_MINUTES:
-        raise ImproperlyConfigured(f"{where}: max_runtime is whole minutes, 1 to {MAX_RUNTIME_LIMIT_MINUTES}.")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_RUNTIME_LIMIT_MINUTES:
+        raise ImproperlyConfigured(f"{where}: max_runtime is whole minutes, 1 to {_MAX_RUNTIME_LIMIT_MINUTES}.")
     return value

@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 # Sentry's shortest interval is a minute. The margin covers the gap the shared key leaves: the
 # process that takes the next interval wakes up to an interval after the key expired.
 MONITOR_CONFIG = {"schedule": {"type": "interval", "value": 1, "unit": "minute"}, "checkin_margin": 3}
-PROBE_PATH = "/health/"
-PROBE_TIMEOUT_SECONDS = 5
+_PROBE_PATH = "/health/"
+_PROBE_TIMEOUT_SECONDS = 5
 
 
 def monitor_slug(process_type: str) -> str:
@@ -123,10 +123,10 @@ class WebLiveness:
             return True
         if self.port is None:
             return False
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=PROBE_TIMEOUT_SECONDS)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=_PROBE_TIMEOUT_SECONDS)
         try:
             # Any answer will do, a 503 too: the process serves; what the answer says is the app's business.
-            connection.request("GET", PROBE_PATH, headers={"Host": self.host, "X-Forwarded-Proto": "https"})
+            connection.request("GET", _PROBE_PATH, headers={"Host": self.host, "X-Forwarded-Proto": "https"})
             connection.getresponse().read()
             return True
         except OSError:

@@ -11,8 +11,8 @@ logger = logging.getLogger(__name__)
 
 # The undeclared jobs scheduler dynos ran, by slug, with when: in the project's cache, so a
 # `heroku run python manage.py sentry_check` on another dyno can list them.
-UNDECLARED_KEY = "sentry_heroku:crons:undeclared"
-UNDECLARED_KEPT_SECONDS = 30 * 24 * 3600
+_UNDECLARED_KEY = "sentry_heroku:crons:undeclared"
+_UNDECLARED_KEPT_SECONDS = 30 * 24 * 3600
 
 
 def remember_undeclared(slug: str) -> None:
@@ -20,16 +20,16 @@ def remember_undeclared(slug: str) -> None:
         "sentry_heroku: job %s is not in %s: Sentry sees its runs but cannot tell when one is missed.", slug, SETTING
     )
     try:
-        seen = cache.get(UNDECLARED_KEY) or {}
+        seen = cache.get(_UNDECLARED_KEY) or {}
         seen[slug] = int(time.time())
-        cache.set(UNDECLARED_KEY, seen, UNDECLARED_KEPT_SECONDS)
+        cache.set(_UNDECLARED_KEY, seen, _UNDECLARED_KEPT_SECONDS)
     except Exception:  # a report, never a reason for the job to fail
         logger.warning("sentry_heroku: could not record undeclared job %s in the cache", slug)
 
 
-def undeclared_jobs() -> dict[str, int]:
+def _undeclared_jobs() -> dict[str, int]:
     try:
-        seen = cache.get(UNDECLARED_KEY) or {}
+        seen = cache.get(_UNDECLARED_KEY) or {}
     except Exception:  # sentry_check still prints the rest
         return {}
     return {slug: when for slug, when in seen.items() if isinstance(slug, str) and isinstance(when, int)}
@@ -54,7 +54,7 @@ def monitor_lines(jobs: dict[str, ScheduledJob], others: list[tuple[str, str, di
         lines.append(f"monitor:     {slug}  {source} {every}, margin {config['checkin_margin']} min{runtime}")
     if not lines:
         lines.append(f"monitors:    none (declare Scheduler jobs in {SETTING}; docs/crons.md)")
-    for slug, when in sorted(undeclared_jobs().items()):
+    for slug, when in sorted(_undeclared_jobs().items()):
         moment = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(when))
         lines.append(f"undeclared:  {slug}  ran on a scheduler dyno ({moment}) but is not in {SETTING}")
     return lines

@@ -23,16 +23,16 @@ from ._slug import job_slug
 
 # The in-progress check-in must have left before the job starts: a SIGKILL (R15, exit 137) loses
 # whatever the SDK still queues, and Sentry then marks the run failed only once max_runtime passes.
-SEND_SECONDS = 2
+_SEND_SECONDS = 2
 
 logger = logging.getLogger(__name__)
 
 # A run as the drain may read it, under its dyno's name and its job: its check_in_id once the in_progress
-# check-in has left, then REPORTED once its ok or error check-in has. A one-off dyno runs 24 hours at most; the
-# drain reads REPORTED when the dyno's exit line arrives, seconds later (Logplex retries a batch within minutes),
+# check-in has left, then _REPORTED once its ok or error check-in has. A one-off dyno runs 24 hours at most; the
+# drain reads _REPORTED when the dyno's exit line arrives, seconds later (Logplex retries a batch within minutes),
 # and deletes what it read, so a later run of the same job on a dyno of the same name never finds this one's.
-RUN_KEY = "sentry_heroku:crons:run:"
-REPORTED = "reported"
+_RUN_KEY = "sentry_heroku:crons:run:"
+_REPORTED = "reported"
 _RUNNING_SECONDS = 24 * 3600
 _REPORTED_SECONDS = 3600
 # The SDK's check_in_id (uuid4().hex): the drain sends nothing else from the cache as one.
@@ -60,7 +60,7 @@ def watch_management_commands(jobs: dict[str, ScheduledJob], dyno_name: str) -> 
 
 def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob], dyno_name: str):
     """Run the command between an in_progress and an ok or error check-in for its monitor, each then noted
-    under the dyno's name for the drain (RUN_KEY)."""
+    under the dyno's name for the drain (_RUN_KEY)."""
     job = jobs.get(slug)
     # An undeclared job still reports its runs; without a schedule Sentry cannot know of one it missed.
     monitor_config = job.monitor_config() if job else None
@@ -78,7 +78,7 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob], dyno_name: str):
         check_in_id = capture_checkin(
             monitor_slug=slug, status=MonitorStatus.IN_PROGRESS, monitor_config=monitor_config
         )
-        sentry_sdk.flush(timeout=SEND_SECONDS)
+        sentry_sdk.flush(timeout=_SEND_SECONDS)
         noted = _note_run(dyno_name, slug, check_in_id, _RUNNING_SECONDS)
         started = time.monotonic()
         result = run()
@@ -96,24 +96,24 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob], dyno_name: str):
             duration=time.monotonic() - started,
             monitor_config=monitor_config,
         )
-        sentry_sdk.flush(timeout=SEND_SECONDS)
+        sentry_sdk.flush(timeout=_SEND_SECONDS)
         # Not after a first note that failed: a Redis that is down costs the job one cache timeout, not two.
         if noted:
-            _note_run(dyno_name, slug, REPORTED, _REPORTED_SECONDS)
+            _note_run(dyno_name, slug, _REPORTED, _REPORTED_SECONDS)
 
 
 def capture_failed_run(slug: str, jobs: dict[str, ScheduledJob], dyno_name: str) -> None:
     """The error check-in the log drain sends for a scheduler.N dyno that failed (drain/scheduler.py).
 
-    What the dyno noted of its run (RUN_KEY) decides:
-    - REPORTED: none, the run's own ok or error check-in stands (a job that failed in Python, exit status 1);
+    What the dyno noted of its run (_RUN_KEY) decides:
+    - _REPORTED: none, the run's own ok or error check-in stands (a job that failed in Python, exit status 1);
     - its check_in_id: the error with that id, closing the run's in_progress (a job killed by R15 after it),
       which so never also times out at max_runtime;
     - nothing, or anything else: a check-in of its own (a run that died before Python; a dyno that could not
       reach the cache, or a cache the web dynos do not share).
     """
     noted = _noted_run(dyno_name, slug)
-    if noted == REPORTED:
+    if noted == _REPORTED:
         return
     job = jobs.get(slug)
     capture_checkin(
@@ -125,7 +125,7 @@ def capture_failed_run(slug: str, jobs: dict[str, ScheduledJob], dyno_name: str)
 
 
 def _run_key(dyno_name: str, slug: str) -> str:
-    return f"{RUN_KEY}{dyno_name}:{slug}"
+    return f"{_RUN_KEY}{dyno_name}:{slug}"
 
 
 def _note_run(dyno_name: str, slug: str, value: str, seconds: int) -> bool:
@@ -140,7 +140,7 @@ def _note_run(dyno_name: str, slug: str, value: str, seconds: int) -> bool:
 
 
 def _noted_run(dyno_name: str, slug: str) -> str | None:
-    """REPORTED, a check_in_id, or None for anything else: the cache is shared, so its value is not trusted.
+    """_REPORTED, a check_in_id, or None for anything else: the cache is shared, so its value is not trusted.
     Read once: the drain reads it for one failed run (drain/scheduler.py), then it is gone."""
     key = _run_key(dyno_name, slug)
     try:
@@ -148,7 +148,7 @@ def _noted_run(dyno_name: str, slug: str) -> str | None:
         cache.delete(key)
     except Exception:
         return None
-    if noted == REPORTED or (isinstance(noted, str) and _CHECK_IN_ID.fullmatch(noted)):
+    if noted == _REPORTED or (isinstance(noted, str) and _CHECK_IN_ID.fullmatch(noted)):
         return noted
     return None
 

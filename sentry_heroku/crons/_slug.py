@@ -8,7 +8,7 @@ their order in the dashboard does not make a second monitor.
 import re
 
 # Sentry keeps 50 characters of a monitor slug.
-MAX_LENGTH = 50
+_MAX_LENGTH = 50
 _OPTION_NAME = re.compile(r"-{1,2}(?P<name>[A-Za-z][A-Za-z0-9_-]*)(?:=.*)?", re.DOTALL)
 
 
@@ -22,4 +22,4 @@ def job_slug(command: str, arguments: list[str]) -> str:
             names.add(match["name"])
     words = [command, *sorted(names)]
     slug = "-".join(re.sub(r"[^a-z0-9]+", "-", word.lower()).strip("-") for word in words)
-    return re.sub(r"-{2,}", "-", slug).strip("-")[:MAX_LENGTH].rstrip("-")
+    return re.sub(r"-{2,}", "-", slug).strip("-")[:_MAX_LENGTH].rstrip("-")

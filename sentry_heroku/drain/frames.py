@@ -45,12 +45,12 @@ class LogLine:
 
 
 @dataclass(frozen=True, slots=True)
-class Batch:
+class _Batch:
     lines: list[LogLine]
     skipped: int  # stretches of the body that were not readable frames
 
 
-def parse(body: bytes) -> Batch:
+def parse(body: bytes) -> _Batch:
     lines: list[LogLine] = []
     skipped = 0
     position, end = 0, len(body)
@@ -70,7 +70,7 @@ def parse(body: bytes) -> Batch:
         skipped += 1
         resynchronised = True
         position = _resynchronise(body, position + 1, newline)
-    return Batch(lines, skipped)
+    return _Batch(lines, skipped)
 
 
 class _NextNewline:

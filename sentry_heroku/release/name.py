@@ -12,7 +12,7 @@ from ..dyno import Dyno
 ROOT = Path(__file__).resolve().parents[2]
 # bin/post_compile writes the build's commit here: a slug has no .git, and
 # SOURCE_VERSION is set only while the slug is built.
-BUILD_COMMIT_FILE = ROOT / ".build-commit"
+_BUILD_COMMIT_FILE = ROOT / ".build-commit"
 
 
 def git_commit(folder: Path = ROOT) -> str:
@@ -28,7 +28,7 @@ def git_commit(folder: Path = ROOT) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
-def recorded_build_commit(path: Path = BUILD_COMMIT_FILE) -> str:
+def recorded_build_commit(path: Path = _BUILD_COMMIT_FILE) -> str:
     """The commit bin/post_compile recorded in the slug; "" outside a slug."""
     try:
         return path.read_text().strip()

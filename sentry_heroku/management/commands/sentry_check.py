@@ -16,10 +16,10 @@ from ...crons import monitor_lines
 from ...sdk import dyno_tags
 from ...startup import current
 
-FLUSH_SECONDS = 10
+_FLUSH_SECONDS = 10
 # The project's connection report, where it has one (a `manage.py capacity`, as in this template): found by command
 # name, so this app imports nothing of the project's.
-CAPACITY_COMMAND = "capacity"
+_CAPACITY_COMMAND = "capacity"
 
 
 class Command(BaseCommand):
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         )
         slow = config.slow_request_seconds
         show(f"watchdog:    requests running over {slow:g} s are reported" if slow else "watchdog:    off")
-        show_capacity(self)
+        _show_capacity(self)
         for line in monitor_lines():
             show(line)
         if config.force_disable:
@@ -70,21 +70,21 @@ class Command(BaseCommand):
             exception_id = sentry_sdk.capture_exception(error)
         show(f"sent:        message {message_id}, exception {exception_id}")
 
-        sentry_sdk.flush(timeout=FLUSH_SECONDS)
+        sentry_sdk.flush(timeout=_FLUSH_SECONDS)
         transport = sentry_sdk.get_client().transport
         dropped = dict(getattr(transport, "dropped", {}))
         drained = getattr(transport, "drained", True)
         if not drained or dropped or not (message_id and exception_id):
-            reason = f"dropped: {dropped}" if dropped else f"still unsent after {FLUSH_SECONDS} s"
+            reason = f"dropped: {dropped}" if dropped else f"still unsent after {_FLUSH_SECONDS} s"
             raise CommandError(f"Events were not delivered ({reason}); check SENTRY_DSN and the network.")
         show("delivered:   yes")
 
 
-def show_capacity(command: BaseCommand) -> None:
+def _show_capacity(command: BaseCommand) -> None:
     """The project's capacity report, if it has the command; a formation that does not fit is a line, not a failure."""
-    if CAPACITY_COMMAND not in get_commands():
+    if _CAPACITY_COMMAND not in get_commands():
         return
     try:
-        call_command(CAPACITY_COMMAND, stdout=command.stdout, stderr=command.stderr)
+        call_command(_CAPACITY_COMMAND, stdout=command.stdout, stderr=command.stderr)
     except CommandError as warning:
         command.stdout.write(str(warning))
