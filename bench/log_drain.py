@@ -279,7 +279,7 @@ def main() -> None:
               f"{storm['cpu_ms_per_batch']:.1f} ms per batch | "
               "≤ 3 per code and dyno a minute |")  # fmt: skip
     if watchdog := results.get("watchdog"):
-        print(f"| watchdog middleware | {watchdog['cost_us']:.2f} µs CPU per request "
+        print(f"| SentryHerokuMiddleware | {watchdog['cost_us']:.2f} µs CPU per request "
               f"({watchdog['bare_us']:.2f} → {watchdog['watched_us']:.2f} µs) | < 20 µs |")  # fmt: skip
 
 
