@@ -1,7 +1,7 @@
 """How many Redis and PostgreSQL connections each process type opens, what the add-ons allow, and what fits.
 
-Heroku limits an add-on's connections for the whole app: every web and worker
-dyno, the release phase and each `heroku run` draw from one allowance, and a
+Heroku limits an add-on's connections for the whole app: every web, worker and
+beat dyno, the release phase and each `heroku run` draw from one allowance, and a
 server at its limit refuses the next connection. This module adds up, per
 process type, the bounds bahk's own settings put on each pool (bahk/backing_services.py,
 read back from django.conf.settings, so the report and the code cannot drift),
@@ -48,7 +48,8 @@ POSTGRES_PLANS = {
 }
 # What the Deploy button provisions (app.json): the plans assumed where the server will not say.
 BUTTON_PLANS = {"redis": "mini", "postgres": "essential-0"}
-# app.json's formation: the one the release phase checks unless told another.
+# app.json's formation: the one the release phase checks unless told another. No beat dyno: the
+# Procfile has the type, and a team that runs `heroku ps:scale beat=1` passes --beat 1.
 BUTTON_FORMATION = {"web": 1, "worker": 1}
 
 # A Celery worker's main process: its consumer channel's BRPOP connection and the one it acknowledges
@@ -57,8 +58,13 @@ WORKER_CONSUMER_REDIS = 2
 # The release phase runs one manage.py at a time (bin/release); the capacity report's own check is its
 # only Redis connection, and each step holds one database connection.
 RELEASE_REDIS = 1
+# Celery beat publishes each due entry on one broker connection of its own (its scheduler's, not the
+# producer pool's), kept open between entries. Measured: bench/connections.py.
+BEAT_PUBLISHER_REDIS = 1
 
 SERVICES = ("redis", "postgres")
+# The Procfile's process types a formation scales (the release phase and one-offs are not scaled).
+FORMATION_KINDS = ("web", "worker", "beat")
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class Pools:
     results: int  # the result backend's pool: a caller waiting in .get() holds all of it
     results_kept: bool  # some task keeps its result, so a worker child stores results
     postgres: bool
+    beat_results_kept: bool = False  # some beat entry's task keeps its result, so beat subscribes for it
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,8 @@ def usage(sizes, pools: Pools) -> dict[str, Usage]:
     child_redis = 1 if pools.results_kept and pools.results else 0
     db = 1 if pools.postgres else 0
     uses_redis = bool(pools.producer)
+    # Publishing a task that keeps its result subscribes for it (Celery's result consumer), from the results pool.
+    beat_result = 1 if pools.beat_results_kept and pools.results else 0
     return {
         "web": Usage(
             redis=sizes.web_concurrency * web_process,
@@ -111,6 +120,15 @@ def usage(sizes, pools: Pools) -> dict[str, Usage]:
                 "postgres": f"{sizes.worker_concurrency} children, one connection each",
             },
         ),
+        "beat": Usage(
+            redis=(pools.cache + BEAT_PUBLISHER_REDIS + beat_result) if uses_redis else 0,
+            postgres=0,
+            why={
+                "redis": f"liveness check-in through the cache {pools.cache} + publishing {BEAT_PUBLISHER_REDIS}"
+                + (f" + a result subscription {beat_result}" if beat_result else ""),
+                "postgres": "none: beat only publishes",
+            },
+        ),
         "release": Usage(
             redis=RELEASE_REDIS if uses_redis else 0,
             postgres=db,
@@ -129,8 +147,8 @@ def usage(sizes, pools: Pools) -> dict[str, Usage]:
 
 
 def totals(per_dyno: dict[str, Usage], formation: dict[str, int]) -> dict[str, int]:
-    """The formation's web and worker dynos, with a release phase and one `heroku run` at the same time."""
-    counts = {"web": formation.get("web", 0), "worker": formation.get("worker", 0), "release": 1, "run": 1}
+    """The formation's web, worker and beat dynos, with a release phase and one `heroku run` at the same time."""
+    counts = {kind: formation.get(kind, 0) for kind in FORMATION_KINDS} | {"release": 1, "run": 1}
     return {service: sum(per_dyno[kind].get(service) * n for kind, n in counts.items()) for service in SERVICES}
 
 
@@ -139,10 +157,12 @@ def fits(per_dyno: dict[str, Usage], formation: dict[str, int], limits: dict[str
     return all(limit is None or needed[service] <= limit for service, limit in limits.items())
 
 
-def largest_web(per_dyno: dict[str, Usage], limits: dict[str, int | None], worker: int, most: int = 100) -> int:
-    """The most web dynos that fit beside `worker` worker dynos (0: not even one); `most` when unbounded."""
+def largest_web(
+    per_dyno: dict[str, Usage], limits: dict[str, int | None], worker: int, beat: int = 0, most: int = 100
+) -> int:
+    """The most web dynos that fit beside `worker` worker and `beat` beat dynos (0: not one); `most` when unbounded."""
     web = 0
-    while web < most and fits(per_dyno, {"web": web + 1, "worker": worker}, limits):
+    while web < most and fits(per_dyno, {"web": web + 1, "worker": worker, "beat": beat}, limits):
         web += 1
     return web
 
@@ -152,12 +172,14 @@ def smallest_plan(plans: dict[str, int], needed: int) -> str | None:
 
 
 def advice(sizes, pools: Pools, formation: dict[str, int], limits: dict[str, int | None]) -> list[str]:
-    """What to change so the formation fits: a smaller WEB_CONCURRENCY where one exists, else a bigger plan."""
+    """What to change so the formation fits: one beat dyno, a smaller WEB_CONCURRENCY where one exists, bigger plans."""
     needed = totals(usage(sizes, pools), formation)
     over = [service for service, limit in limits.items() if limit is not None and needed[service] > limit]
     if not over:
         return []
     changes = []
+    if formation.get("beat", 0) > 1:  # each beat dyno publishes every entry: more than one runs them twice
+        changes.append("scale beat to exactly one dyno")
     for concurrency in range(sizes.web_concurrency - 1, 0, -1):
         if fits(usage(replace(sizes, web_concurrency=concurrency), pools), formation, limits):
             changes.append(f"set WEB_CONCURRENCY={concurrency}")
@@ -196,6 +218,7 @@ def pools_from_settings(settings) -> Pools:
         results=(settings.CELERY_REDIS_MAX_CONNECTIONS or 0) if redis_broker else 0,
         results_kept=results_kept(),
         postgres=settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql",
+        beat_results_kept=beat_results_kept(settings.CELERY_BEAT_SCHEDULE),
     )
 
 
@@ -206,6 +229,21 @@ def results_kept() -> bool:
 
     app.loader.import_default_modules()  # each app's tasks.py, as the worker imports them at start
     return any(not task.ignore_result for name, task in app.tasks.items() if not name.startswith("celery."))
+
+
+def beat_results_kept(schedule: dict) -> bool:
+    """Whether beat publishes a task that keeps its result: the entry's ignore_result, else the task's."""
+    from bahk.celery import app
+
+    results_kept()  # the tasks, imported
+    for entry in schedule.values():
+        task = app.tasks.get(entry["task"])
+        # An entry whose task beat has not imported is sent by name, under task_ignore_result.
+        default = task.ignore_result if task else app.conf.task_ignore_result
+        ignored = entry.get("options", {}).get("ignore_result", default)
+        if not ignored:
+            return True
+    return False
 
 
 @dataclass
@@ -255,7 +293,7 @@ def report(sizes, pools: Pools, limits: dict[str, Limit], formation: dict[str, i
     """Everything the command prints, as data (its --json)."""
     per_dyno = usage(sizes, pools)
     numbers = {service: limit.connections for service, limit in limits.items()}
-    worker = formation.get("worker", 0)
+    worker, beat = formation.get("worker", 0), formation.get("beat", 0)
     return {
         "sizes": asdict(sizes),
         "per_dyno": {kind: asdict(used) for kind, used in per_dyno.items()},
@@ -263,7 +301,7 @@ def report(sizes, pools: Pools, limits: dict[str, Limit], formation: dict[str, i
         "formation": formation,
         "totals": totals(per_dyno, formation),
         "fits": fits(per_dyno, formation, numbers),
-        "largest": {"web": largest_web(per_dyno, numbers, worker), "worker": worker},
+        "largest": {"web": largest_web(per_dyno, numbers, worker, beat), "worker": worker, "beat": beat},
         "advice": advice(sizes, pools, formation, numbers),
     }
 

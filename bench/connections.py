@@ -1,7 +1,7 @@
 """Peak Redis and PostgreSQL connections per process type, for several formations, under load.
 
 Each formation runs the Procfile's own processes from the slug (tests.support.formation):
-its web and worker dynos, with the release phase (bin/release) and a one-off
+its web, worker and beat dynos, with the release phase (bin/release) and a one-off
 enqueuing --tasks hub.tasks.record_work tasks started at once, while --clients
 threads send map, admin and drain requests to the web dynos. Redis (TLS, as
 Heroku's) and PostgreSQL (TLS, the app logging in as a role without SUPERUSER)
@@ -11,9 +11,12 @@ holds each connection is read from CLIENT LIST and pg_stat_activity every
 `manage.py capacity` computed for it, and whether it fits the Deploy
 button's plans (20 and 20).
 
-    .venv/bin/python -m bench.connections [--formations 1x1,2x1,3x1,2x2,1x1@8] [--seconds 15] [--tasks 200]
+    .venv/bin/python -m bench.connections [--formations 1x1,2x1,3x1,2x2,1x1@8,1x1x1] [--seconds 15] [--tasks 200]
 
-A formation is WEBxWORKER, with @N for WEB_CONCURRENCY=N. Prints two tables and
+A formation is WEBxWORKER or WEBxWORKERxBEAT, with @N for WEB_CONCURRENCY=N. A
+beat dyno runs the Procfile's beat on settings.py's pools with its entry due
+and its liveness checked in every second (tests.support.formation.BUSY_BEAT),
+so a run of seconds sees it publish. Prints two tables and
 writes bench/results/connections.json: the peaks measured against the report's
 figures, and, from the report's per-dyno figures at the default sizes (which
 the measured peaks stay within), the largest formation each pair of plans
@@ -37,38 +40,41 @@ from tests.support.processes import clean_env, run_command
 from tests.support.sentry_sink import SentrySink
 from tests.support.servers import PostgresServer, RedisServer
 
-KINDS = ("web", "worker", "release", "run")
+KINDS = ("web", "worker", "beat", "release", "run")
 # Pairs of plans a growing app moves through: the Deploy button's first.
 PLAN_PAIRS = (("mini", "essential-0"), ("premium-0", "essential-2"), ("premium-2", "standard-0"))
 
 
-def parse_formation(text: str) -> tuple[int, int, int]:
+def parse_formation(text: str) -> tuple[dict[str, int], int]:
+    """The dynos of each kind and WEB_CONCURRENCY: 2x1 -> web=2 worker=1 beat=0 at 2; 1x1x1@8 -> beat=1 at 8."""
     shape, _, concurrency = text.partition("@")
-    web, worker = (int(part) for part in shape.split("x"))
-    return web, worker, int(concurrency or 2)
+    counts = [int(part) for part in shape.split("x")]
+    if len(counts) not in (2, 3):
+        raise ValueError(f"a formation is WEBxWORKER or WEBxWORKERxBEAT, with @N for WEB_CONCURRENCY: {text!r}")
+    counts += [0] * (len(capacity.FORMATION_KINDS) - len(counts))  # no beat dyno unless named
+    return dict(zip(capacity.FORMATION_KINDS, counts, strict=True)), int(concurrency or 2)
 
 
-def computed(formation: Formation, web: int, worker: int) -> dict:
+def computed(formation: Formation, dynos: dict[str, int]) -> dict:
     """What the capacity report says for this formation, as JSON."""
-    result = run_command(
-        ["python", "manage.py", "capacity", "--json", "--web", str(web), "--worker", str(worker)],
-        formation.env("run.98"),
-    )
+    options = [f"--{kind}={count}" for kind, count in dynos.items()]
+    result = run_command(["python", "manage.py", "capacity", "--json", *options], formation.env("run.98"))
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout)
 
 
 def measure(text: str, postgres, redis, sink, args, folder: Path) -> dict:
-    web, worker, concurrency = parse_formation(text)
+    dynos, concurrency = parse_formation(text)
     redis.client().flushall()
-    database = postgres.create_database(f"bench_connections_{web}_{worker}_{concurrency}", owner="app")
+    name = "_".join(str(count) for count in dynos.values())
+    database = postgres.create_database(f"bench_connections_{name}_{concurrency}", owner="app")
     addons = {"DATABASE_URL": database, "REDIS_URL": redis.url, "SENTRY_DSN": sink.dsn}
     formation = Formation(folder / text, addons, WEB_CONCURRENCY=str(concurrency))
     (folder / text).mkdir()
     try:
         formation.prepare()
-        report = computed(formation, web, worker)
-        formation.start(web, worker)
+        report = computed(formation, dynos)
+        formation.start(**dynos)
         with (
             psycopg.connect(postgres.url("postgres"), autocommit=True) as admin,
             Census(redis.client(), admin) as census,
@@ -107,15 +113,14 @@ def button_fit(row: dict) -> bool:
         kind: capacity.Usage(used["redis"], used["postgres"]) for kind, used in row["computed"]["per_dyno"].items()
     }
     limits = {"redis": capacity.REDIS_PLANS[PLAN_PAIRS[0][0]], "postgres": capacity.POSTGRES_PLANS[PLAN_PAIRS[0][1]]}
-    web, worker, _ = parse_formation(row["formation"])
-    return capacity.fits(per_dyno, {"web": web, "worker": worker}, limits)
+    return capacity.fits(per_dyno, parse_formation(row["formation"])[0], limits)
 
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| formation | web dyno R/P | worker R/P | release R/P | run R/P | total R/P measured | total R/P computed "
-        "| fits 20/20 | requests (failed) | tasks |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| formation | web dyno R/P | worker R/P | beat R/P | release R/P | run R/P | total R/P measured "
+        "| total R/P computed | fits 20/20 | requests (failed) | tasks |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         per = " | ".join(f"{row['redis'].get(kind, 0)}/{row['postgres'].get(kind, 0)}" for kind in KINDS)
@@ -130,7 +135,7 @@ def table(rows: list[dict]) -> str:
 
 def plan_table(rows: list[dict]) -> str:
     """The largest web formation beside one worker dyno, per pair of plans, from the report's figures per dyno."""
-    defaults = next(row for row in rows if parse_formation(row["formation"])[2] == 2)
+    defaults = next(row for row in rows if parse_formation(row["formation"])[1] == 2)
     per_dyno = {
         kind: capacity.Usage(redis=used["redis"], postgres=used["postgres"])
         for kind, used in defaults["computed"]["per_dyno"].items()
@@ -155,7 +160,7 @@ def plan_table(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--formations", default="1x1,2x1,3x1,2x2,1x1@8")
+    parser.add_argument("--formations", default="1x1,2x1,3x1,2x2,1x1@8,1x1x1")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--tasks", type=int, default=200)
     parser.add_argument("--clients", type=int, default=16)

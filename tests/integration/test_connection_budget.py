@@ -17,7 +17,7 @@ from tests.support.connection_census import Census
 from tests.support.formation import Formation
 from tests.support.processes import heroku_env, migrate, run_command
 from tests.support.sentry_sink import tags_of
-from tests.support.servers import PostgresServer, RedisServer
+from tests.support.servers import PostgresServer, RedisServer, wait_until
 
 pytestmark = pytest.mark.own_servers
 
@@ -116,12 +116,52 @@ def test_the_budget_web_2_worker_1_a_release_and_a_one_off_open_nothing_the_plan
     assert plan_postgres.refusals() == 0
     assert recorded == TASKS
     assert traffic.total() > 100 and traffic.failed() == 0, (traffic.statuses, traffic.errors[:3])
-    # No process type opened more than the report says it may.
+    assert_within_the_report(census, figures)
+    assert "formation:   web=1 worker=1 + release phase + 1 one-off" in formation.output("release.1")
+
+
+def test_a_scaled_beat_dyno_opens_no_more_than_the_report_counts_for_it(
+    addons, plan_postgres, plan_redis, sentry_sink, tmp_path
+):
+    formation = Formation(tmp_path, addons)
+    formation.prepare()
+    returncode, figures = capacity(formation.env("run.2"), "--web", "1", "--worker", "1", "--beat", "1")
+    assert (returncode, figures["fits"], figures["formation"]) == (0, True, {"web": 1, "worker": 1, "beat": 1})
+    assert figures["totals"]["redis"] == 14 + figures["per_dyno"]["beat"]["redis"]  # web=1 worker=1's, and beat's
+    try:
+        # The beat dyno publishes its entry and checks in every second (tests.support.formation.BUSY_BEAT).
+        formation.start(web=1, worker=1, beat=1)
+        with (
+            psycopg.connect(plan_postgres.url("postgres"), autocommit=True) as observer,
+            Census(plan_redis.client(), observer) as census,
+        ):
+            for name, process in formation.processes.items():
+                census.add(name, process.pid)
+            with formation.traffic(clients=4) as traffic:
+                oneoff = formation.enqueue("run.1", TASKS, prefix="beat")
+                census.add("run.1", oneoff.pid)
+                assert oneoff.wait(90) == 0, formation.output("run.1")
+                recorded = formation.wait_recorded("beat", TASKS, timeout=60)
+                # Both of beat's uses of Redis have happened: a publish, and a liveness check-in through the cache.
+                formation.wait_for_output("beat.1", "Sending due task every-second-report", timeout=30)
+                sentry_sink.wait_for(lambda sink: sink.checkins("heroku-beat"), timeout=30, what="beat's liveness")
+                wait_until(lambda: census.peaks["redis"]["beat.1"] > 0, 30, "the census to see beat's connections")
+        rejected = plan_redis.client().info("stats")["rejected_connections"]
+    finally:
+        formation.stop()
+
+    assert (rejected, plan_postgres.refusals(), recorded) == (0, 0, TASKS)
+    assert traffic.failed() == 0, (traffic.statuses, traffic.errors[:3])
+    assert_within_the_report(census, figures)
+    assert census.peak_by_process_type("postgres").get("beat", 0) == 0  # beat never opens the database
+
+
+def assert_within_the_report(census: Census, figures: dict) -> None:
+    """No process type opened more than the report says one dyno of it may."""
     for service in ("redis", "postgres"):
         measured = census.peak_by_process_type(service)
         computed = {kind: used[service] for kind, used in figures["per_dyno"].items()}
         assert all(measured.get(kind, 0) <= computed[kind] for kind in computed), (service, measured, computed)
-    assert "formation:   web=1 worker=1 + release phase + 1 one-off" in formation.output("release.1")
 
 
 def test_over_budget_the_release_warns_and_requests_fail_fast_into_one_issue_per_service(

@@ -78,6 +78,18 @@ def test_the_capacity_report_counts_the_same_bounds(redis_url, tmp_path):
     assert "(2 gunicorn workers x (cache 1 + map listener 1 + task publishing 1)" in result.stdout
 
 
+def test_the_capacity_report_counts_a_beat_dyno_only_where_the_formation_scales_one(redis_url, tmp_path):
+    env = heroku_env("run.1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", REDIS_URL=redis_url)
+    without = run_command(["python", "manage.py", "capacity"], env)
+    scaled = run_command(["python", "manage.py", "capacity", "--beat", "1"], env)
+
+    assert "beat dyno             Redis   2  PostgreSQL   0   (liveness check-in through the cache 1 + " \
+        "publishing 1; none: beat only publishes)" in scaled.stdout, scaled.stdout + scaled.stderr  # fmt: skip
+    assert "formation:   web=1 worker=1 + release phase + 1 one-off needs Redis 14 of" in without.stdout
+    assert "formation:   web=1 worker=1 beat=1 + release phase + 1 one-off needs Redis 16 of" in scaled.stdout
+    assert "largest:     web=" in scaled.stdout and " worker=1 beat=1 (+ release phase" in scaled.stdout
+
+
 def test_the_report_goes_on_without_a_limit_redis_does_not_tell(tmp_path):
     down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     env = heroku_env("release.1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", REDIS_URL=down)

@@ -1,11 +1,13 @@
-"""A Heroku formation on loopback: web and worker dynos, the release phase and a one-off, under the traffic users send.
+"""A Heroku formation on loopback: web, worker and beat dynos, the release phase and a one-off, under users' traffic.
 
 Every dyno is the Procfile's own command from the slug, with the variables
 Heroku sets (tests.support.processes.heroku_env). The traffic is what a live
 app gets at once: the map (a different box each time, so the database is
 read), the admin (a logged-in staff page, so sessions are read), Logplex's
 drain batches (the throttle lives in the cache); and meanwhile the release
-phase runs bin/release and a `heroku run` enqueues tasks. Used by
+phase runs bin/release and a `heroku run` enqueues tasks. A beat dyno runs
+on BUSY_BEAT: its schedule due every second, its liveness checked in every
+second, so a short run sees what it holds when it publishes. Used by
 tests/integration/test_connection_budget.py and bench/connections.py.
 """
 
@@ -18,7 +20,17 @@ from pathlib import Path
 
 from tests.support import logplex_lines
 from tests.support.drain_client import SECRET, post
-from tests.support.processes import HOST, Process, heroku_env, http_get, migrate, run_command, start_web, start_worker
+from tests.support.processes import (
+    HOST,
+    Process,
+    heroku_env,
+    http_get,
+    migrate,
+    run_command,
+    start_beat,
+    start_web,
+    start_worker,
+)
 from tests.support.servers import wait_until
 from tests.support.staff import session_cookie
 
@@ -34,6 +46,8 @@ from hub.models import TaskRun
 print(TaskRun.objects.filter(token__startswith="{prefix}-").count())
 """
 HTTPS = {"X-Forwarded-Proto": "https", "Host": HOST}
+# What a beat dyno runs on: settings.py's pools, with work every second (tests/support/busy_beat_settings.py).
+BUSY_BEAT = {"DJANGO_SETTINGS_MODULE": "tests.support.busy_beat_settings", "SENTRY_LIVENESS_SECONDS": "1"}
 
 
 @dataclass
@@ -64,7 +78,7 @@ class Traffic:
 
 
 class Formation:
-    """Start web and worker dynos against the given add-ons; stop() stops every one of them."""
+    """Start web, worker and beat dynos against the given add-ons; stop() stops every one of them."""
 
     def __init__(self, folder: Path, addons: dict[str, str], **values: str):
         self.folder = folder
@@ -81,7 +95,7 @@ class Formation:
         migrate(self.env("release.1"))
         self.cookie = session_cookie(self.env("run.1"))
 
-    def start(self, web: int, worker: int, **values: str) -> None:
+    def start(self, web: int, worker: int, beat: int = 0, **values: str) -> None:
         for number in range(1, web + 1):
             name = f"web.{number}"
             process, url = start_web(self.env(name, **values), self.folder / f"{name}.log")
@@ -90,6 +104,12 @@ class Formation:
         for number in range(1, worker + 1):
             name = f"worker.{number}"
             self.processes[name] = start_worker(self.env(name, **values), self.folder / f"{name}.log")
+        for number in range(1, beat + 1):
+            name = f"beat.{number}"
+            schedule = self.folder / name  # beat's schedule file ($TMPDIR) of its own, as each dyno has
+            schedule.mkdir(exist_ok=True)
+            env = self.env(name, **(values | BUSY_BEAT | {"TMPDIR": str(schedule)}))
+            self.processes[name] = start_beat(env, self.folder / f"{name}.log")
 
     def run(self, name: str, command: str, **values: str) -> Process:
         """A one-off or release-phase dyno, started now; wait() on it."""

@@ -180,6 +180,23 @@ def start_worker(env: dict[str, str], log_path: Path) -> Process:
     return process
 
 
+def start_beat(env: dict[str, str], log_path: Path) -> Process:
+    """The Procfile's beat line; returns once beat says it is starting (its schedule file under env's TMPDIR)."""
+    process = Process(procfile_command("beat"), env, log_path)
+
+    def started():
+        if process.popen.poll() is not None:
+            raise AssertionError(f"beat exited with {process.popen.returncode}:\n{process.output()}")
+        return "beat: Starting" in process.output()
+
+    try:
+        wait_until(started, 30, "Celery beat to start", interval=0.1)
+    except BaseException:
+        process.stop()
+        raise
+    return process
+
+
 class Dynos:
     """The Procfile's processes one test (or one module) starts, each logging to a file of its own in folder.
 

@@ -3,8 +3,9 @@
 Computed from this process's own settings (WEB_CONCURRENCY, GUNICORN_THREADS,
 WORKER_CONCURRENCY and the pools of bahk/backing_services.py) and the limits
 the servers give (bahk/capacity.py). It checks app.json's formation (web=1
-worker=1) unless given --web and --worker, each with the release phase and
-one `heroku run` beside it, and exits non-zero when that does not fit:
+worker=1, no beat dyno) unless given --web, --worker and --beat (a team that
+runs `heroku ps:scale beat=1` checks with --beat 1), each with the release
+phase and one `heroku run` beside it, and exits non-zero when that does not fit:
 bin/release prints the warning and deploys anyway, as the formation can
 change after it.
 """
@@ -19,7 +20,13 @@ from redis.exceptions import RedisError
 
 from bahk import capacity
 
-LABELS = {"web": "web dyno", "worker": "worker dyno", "release": "release phase", "run": "one-off (heroku run)"}
+LABELS = {
+    "web": "web dyno",
+    "worker": "worker dyno",
+    "beat": "beat dyno",
+    "release": "release phase",
+    "run": "one-off (heroku run)",
+}
 NAMES = {"redis": "Redis", "postgres": "PostgreSQL"}
 
 
@@ -29,14 +36,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--web", type=int, default=capacity.BUTTON_FORMATION["web"], help="web dynos to check")
         parser.add_argument("--worker", type=int, default=capacity.BUTTON_FORMATION["worker"], help="worker dynos")
+        parser.add_argument("--beat", type=int, default=capacity.BUTTON_FORMATION.get("beat", 0), help="beat dynos")
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     def handle(self, **options):
-        if options["web"] < 0 or options["worker"] < 0:
-            raise CommandError("--web and --worker are numbers of dynos, 0 or more.")
+        formation = {kind: options[kind] for kind in capacity.FORMATION_KINDS}
+        if any(count < 0 for count in formation.values()):
+            raise CommandError("--web, --worker and --beat are numbers of dynos, 0 or more.")
         pools = capacity.pools_from_settings(settings)
         limits = self.limits(pools)
-        formation = {"web": options["web"], "worker": options["worker"]}
         figures = capacity.report(settings.PROCESS_SIZES, pools, limits, formation)
         if options["json"]:
             self.stdout.write(json.dumps(figures))
@@ -86,10 +94,11 @@ class Command(BaseCommand):
         show(f"formation:   {describe(figures['formation'], figures['totals'], limits)}: "
              + ("fits" if figures["fits"] else "DOES NOT FIT"))  # fmt: skip
         largest = figures["largest"]
+        beside = dynos({"worker": largest["worker"], "beat": largest["beat"]})
         show(
-            f"largest:     web={largest['web']} worker={largest['worker']} (+ release phase + 1 one-off)"
+            f"largest:     web={largest['web']} {beside} (+ release phase + 1 one-off)"
             if largest["web"]
-            else f"largest:     not even web=1 beside worker={largest['worker']}"
+            else f"largest:     not even web=1 beside {beside}"
         )
 
 
@@ -104,7 +113,12 @@ def describe(formation: dict, totals: dict, limits: dict) -> str:
         for service in limits
         if limits[service]["connections"] is not None
     )
-    return f"web={formation['web']} worker={formation['worker']} + release phase + 1 one-off needs {needs or '?'}"
+    return f"{dynos(formation)} + release phase + 1 one-off needs {needs or '?'}"
+
+
+def dynos(formation: dict) -> str:
+    """web=1 worker=1, with beat=N only where beat is scaled (app.json's formation has none)."""
+    return " ".join(f"{kind}={count}" for kind, count in formation.items() if count or kind != "beat")
 
 
 def warning(figures: dict) -> str:
