@@ -65,7 +65,8 @@ CACHE_WAIT_SECONDS = 0.5
 # (a publish holds it for a round trip). Celery's default is 10. Threads that enqueue at once wait
 # in turn, with no timeout of their own (kombu's producer pool takes its connection with block=True;
 # broker_pool_acquire_timeout does not reach that wait): a publish that cannot finish holds the
-# connection for as long as the publish timeouts allow, and the others wait behind it.
+# connection for as long as the publish timeouts allow, and the others wait behind it; bahk/celery.py
+# then fails them with it, so none waits longer than one publish's give-up time.
 BROKER_POOL_LIMIT = 1
 # Each kombu channel (a producer's, the worker's consumer and its remote-control channel) keeps two
 # redis-py pools, for commands and for BRPOP/SUBSCRIBE; this caps each. Two covers a channel's

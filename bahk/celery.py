@@ -2,6 +2,7 @@
 
 import os
 import sys
+import threading
 
 from celery import Celery, Task
 from django.core.exceptions import ImproperlyConfigured
@@ -11,18 +12,48 @@ from bahk.task_not_sent import TaskNotSent
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bahk.settings")
 
 
+class _PublishLine:
+    """The process's publishes, one at a time, and the last one's failure for those that waited behind it.
+
+    The producer pool holds one broker connection per process (backing_services.BROKER_POOL_LIMIT), so
+    threads publish in turn anyway; behind a broker that never answers, each would then spend its own
+    give-up time after the one before it (eight threads: about 8 s for the last, past the 5 s bound). A
+    thread that waited here while the publish before it failed fails with it, so each gives up within
+    one publish's time; one that comes after the failure tries the broker again.
+    Reentrant: a task run eagerly may enqueue another from the same thread.
+    """
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.failures = 0
+        self.last_failure: BaseException | None = None
+
+
+_PUBLISH_LINE = _PublishLine()
+
+
 class FailFastTask(Task):
     """Every task's publish: when the broker cannot be reached, the caller gets TaskNotSent, never silence."""
 
     def apply_async(self, *args, **kwargs):
-        try:
-            return super().apply_async(*args, **kwargs)
-        except Exception as exc:
-            queue = "at REDIS_URL" if self.app.conf.broker_url.startswith("redis") else "in the local .broker folder"
-            not_sent = TaskNotSent.unless_sent(self.name, exc, queue=queue)
-            if not_sent is None:
-                raise
-            raise not_sent from exc
+        line = _PUBLISH_LINE
+        failures_before = line.failures
+        with line.lock:
+            if line.failures != failures_before and line.last_failure is not None:
+                raise self._not_sent(line.last_failure) from line.last_failure
+            try:
+                return super().apply_async(*args, **kwargs)
+            except Exception as exc:
+                not_sent = self._not_sent(exc)
+                if not_sent is None:
+                    raise
+                line.failures += 1
+                line.last_failure = exc
+                raise not_sent from exc
+
+    def _not_sent(self, error: BaseException) -> TaskNotSent | None:
+        queue = "at REDIS_URL" if self.app.conf.broker_url.startswith("redis") else "in the local .broker folder"
+        return TaskNotSent.unless_sent(self.name, error, queue=queue)
 
 
 app = Celery("bahk", task_cls=FailFastTask)

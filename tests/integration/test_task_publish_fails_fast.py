@@ -13,6 +13,7 @@ import shlex
 import socket
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -130,6 +131,23 @@ def test_an_enqueue_from_a_request_answers_503_naming_the_cause_and_reports_it(
     assert event["level"] == "error"
     assert tags_of(event)["dyno"] == "web.1"
     assert cause in event["exception"]["values"][-1]["value"]
+
+
+def test_enqueues_at_once_from_one_web_process_each_give_up_within_the_bound(dyno, unreachable_redis, start_web):
+    _, cause = unreachable_redis
+    cookie = session_cookie(dyno("run.1"))
+    # One gunicorn worker with eight threads (GUNICORN_THREADS=8 is a user's choice): eight enqueues at once
+    # share its one broker connection. In turn, behind a black-holed Redis, the last gave up after about 8 s.
+    threads = 8
+    web, base_url = start_web(dyno("web.1") | {"WEB_CONCURRENCY": "1", "GUNICORN_THREADS": str(threads)})
+    enqueue = debug_action(cookie, "celery")
+    with web, ThreadPoolExecutor(threads) as pool:
+        answers = list(pool.map(lambda _: answer(base_url, enqueue, timeout=GIVES_UP_WITHIN), range(threads)))
+
+    # No answer within the bound counts as status 0: a thread that waited behind another's publish fails with it.
+    assert [status for status, _ in answers] == [503] * threads, answers
+    expected = not_sent_message("sentry_heroku.tasks.fail_for_sentry_debug", cause)
+    assert all(json.loads(body)["error"].startswith(expected) for _, body in answers), answers
 
 
 # The enqueue of a one-off dyno (heroku run), with an alarm that kills it if the enqueue takes longer than the bound.
