@@ -8,6 +8,7 @@ for this test's own observer, which counts who holds what
 (tests/support/connection_census.py). Both speak TLS, as Heroku's do.
 """
 
+import contextlib
 import json
 
 import psycopg
@@ -52,6 +53,18 @@ def addons(plan_postgres, plan_redis, sentry_sink, request) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def census_of(formation: Formation, plan_redis: RedisServer, plan_postgres: PostgresServer):
+    """Who holds each connection to the plans' servers, from the formation's processes (more: census.add)."""
+    with (
+        psycopg.connect(plan_postgres.url("postgres"), autocommit=True) as observer,
+        Census(plan_redis.client(), observer) as census,
+    ):
+        for name, process in formation.processes.items():
+            census.add(name, process.pid)
+        yield census
+
+
 def capacity(env: dict[str, str], *args: str) -> tuple[int, dict]:
     result = run_command(["python", "manage.py", "capacity", "--json", *args], env)
     return result.returncode, json.loads(result.stdout)
@@ -94,20 +107,14 @@ def test_the_budget_web_2_worker_1_a_release_and_a_one_off_open_nothing_the_plan
     assert (returncode, figures["fits"], figures["totals"]) == (0, True, {"redis": 20, "postgres": 20})
     try:
         formation.start(web=2, worker=1)
-        with (
-            psycopg.connect(plan_postgres.url("postgres"), autocommit=True) as observer,
-            Census(plan_redis.client(), observer) as census,
-        ):
-            for name, process in formation.processes.items():
-                census.add(name, process.pid)
-            with formation.traffic(clients=16) as traffic:
-                release = formation.run("release.1", "bin/release")
-                oneoff = formation.enqueue("run.1", TASKS, prefix="budget")
-                census.add("release.1", release.pid)
-                census.add("run.1", oneoff.pid)
-                assert release.wait(90) == 0, formation.output("release.1")
-                assert oneoff.wait(90) == 0, formation.output("run.1")
-                recorded = formation.wait_recorded("budget", TASKS, timeout=60)
+        with census_of(formation, plan_redis, plan_postgres) as census, formation.traffic(clients=16) as traffic:
+            release = formation.run("release.1", "bin/release")
+            oneoff = formation.enqueue("run.1", TASKS, prefix="budget")
+            census.add("release.1", release.pid)
+            census.add("run.1", oneoff.pid)
+            assert release.wait(90) == 0, formation.output("release.1")
+            assert oneoff.wait(90) == 0, formation.output("run.1")
+            recorded = formation.wait_recorded("budget", TASKS, timeout=60)
         rejected = plan_redis.client().info("stats")["rejected_connections"]
     finally:
         formation.stop()
@@ -131,21 +138,15 @@ def test_a_scaled_beat_dyno_opens_no_more_than_the_report_counts_for_it(
     try:
         # The beat dyno publishes its entry and checks in every second (tests.support.formation.BUSY_BEAT).
         formation.start(web=1, worker=1, beat=1)
-        with (
-            psycopg.connect(plan_postgres.url("postgres"), autocommit=True) as observer,
-            Census(plan_redis.client(), observer) as census,
-        ):
-            for name, process in formation.processes.items():
-                census.add(name, process.pid)
-            with formation.traffic(clients=4) as traffic:
-                oneoff = formation.enqueue("run.1", TASKS, prefix="beat")
-                census.add("run.1", oneoff.pid)
-                assert oneoff.wait(90) == 0, formation.output("run.1")
-                recorded = formation.wait_recorded("beat", TASKS, timeout=60)
-                # Both of beat's uses of Redis have happened: a publish, and a liveness check-in through the cache.
-                formation.wait_for_output("beat.1", "Sending due task every-second-report", timeout=30)
-                sentry_sink.wait_for(lambda sink: sink.checkins("heroku-beat"), timeout=30, what="beat's liveness")
-                wait_until(lambda: census.peaks["redis"]["beat.1"] > 0, 30, "the census to see beat's connections")
+        with census_of(formation, plan_redis, plan_postgres) as census, formation.traffic(clients=4) as traffic:
+            oneoff = formation.enqueue("run.1", TASKS, prefix="beat")
+            census.add("run.1", oneoff.pid)
+            assert oneoff.wait(90) == 0, formation.output("run.1")
+            recorded = formation.wait_recorded("beat", TASKS, timeout=60)
+            # Both of beat's uses of Redis have happened: a publish, and a liveness check-in through the cache.
+            formation.wait_for_output("beat.1", "Sending due task every-second-report", timeout=30)
+            sentry_sink.wait_for(lambda sink: sink.checkins("heroku-beat"), timeout=30, what="beat's liveness")
+            wait_until(lambda: census.peaks["redis"]["beat.1"] > 0, 30, "the census to see beat's connections")
         rejected = plan_redis.client().info("stats")["rejected_connections"]
     finally:
         formation.stop()

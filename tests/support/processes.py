@@ -165,32 +165,25 @@ def start_web(env: dict[str, str], log_path: Path) -> tuple[Process, str]:
 
 def start_worker(env: dict[str, str], log_path: Path) -> Process:
     """The Procfile's worker line; returns once Celery says it is ready."""
-    process = Process(procfile_command("worker"), env, log_path)
-
-    def ready():
-        if process.popen.poll() is not None:
-            raise AssertionError(f"worker exited with {process.popen.returncode}:\n{process.output()}")
-        return " ready." in process.output()
-
-    try:
-        wait_until(ready, 60, "the Celery worker to be ready", interval=0.1)
-    except BaseException:
-        process.stop()
-        raise
-    return process
+    return _start_until("worker", env, log_path, " ready.", 60, "the Celery worker to be ready")
 
 
 def start_beat(env: dict[str, str], log_path: Path) -> Process:
     """The Procfile's beat line; returns once beat says it is starting (its schedule file under env's TMPDIR)."""
-    process = Process(procfile_command("beat"), env, log_path)
+    return _start_until("beat", env, log_path, "beat: Starting", 30, "Celery beat to start")
+
+
+def _start_until(kind: str, env: dict[str, str], log_path: Path, marker: str, seconds: float, what: str) -> Process:
+    """The Procfile's line for this process type, once its output shows marker; stopped if it exits first."""
+    process = Process(procfile_command(kind), env, log_path)
 
     def started():
         if process.popen.poll() is not None:
-            raise AssertionError(f"beat exited with {process.popen.returncode}:\n{process.output()}")
-        return "beat: Starting" in process.output()
+            raise AssertionError(f"{kind} exited with {process.popen.returncode}:\n{process.output()}")
+        return marker in process.output()
 
     try:
-        wait_until(started, 30, "Celery beat to start", interval=0.1)
+        wait_until(started, seconds, what, interval=0.1)
     except BaseException:
         process.stop()
         raise
