@@ -28,9 +28,10 @@ _SEND_SECONDS = 2
 logger = logging.getLogger(__name__)
 
 # A run as the drain may read it, under its dyno's name and its job: its check_in_id once the in_progress
-# check-in has left, then _REPORTED once its ok or error check-in has. A one-off dyno runs 24 hours at most; the
-# drain reads _REPORTED when the dyno's exit line arrives, seconds later (Logplex retries a batch within minutes),
-# and deletes what it read, so a later run of the same job on a dyno of the same name never finds this one's.
+# check-in has left, then _REPORTED once its error check-in has (an ok one deletes the note). A one-off dyno runs
+# 24 hours at most; the drain reads _REPORTED when the dyno's exit line arrives, seconds later (Logplex retries
+# a batch within minutes), and deletes what it read, so a later run of the same job on a dyno of the same name
+# never finds this one's.
 _RUN_KEY = "sentry_heroku:crons:run:"
 _REPORTED = "reported"
 _RUNNING_SECONDS = 24 * 3600
@@ -98,7 +99,11 @@ def run_as_job(run, slug: str, jobs: dict[str, ScheduledJob], dyno_name: str):
         )
         sentry_sdk.flush(timeout=_SEND_SECONDS)
         # Not after a first note that failed: a Redis that is down costs the job one cache timeout, not two.
-        if noted:
+        # An ok run leaves no note: the drain reads one only for a run that exits non-zero, so one left behind
+        # would stand for a later run on a dyno of the same name that dies before Python.
+        if noted and status == MonitorStatus.OK:
+            _forget_run(dyno_name, slug)
+        elif noted:
             _note_run(dyno_name, slug, _REPORTED, _REPORTED_SECONDS)
 
 
@@ -137,6 +142,13 @@ def _note_run(dyno_name: str, slug: str, value: str, seconds: int) -> bool:
         logger.warning("sentry_heroku: could not note run of %s in the cache for the log drain", dyno_name)
         return False
     return True
+
+
+def _forget_run(dyno_name: str, slug: str) -> None:
+    try:
+        cache.delete(_run_key(dyno_name, slug))
+    except Exception:
+        logger.warning("sentry_heroku: could not clear run of %s in the cache for the log drain", dyno_name)
 
 
 def _noted_run(dyno_name: str, slug: str) -> str | None:

@@ -162,6 +162,19 @@ def test_a_later_run_of_the_job_on_a_dyno_of_the_same_name_is_not_taken_for_the_
 
 
 @override_settings(SENTRY_HEROKU_SCHEDULED_JOBS=DECLARED)
+def test_a_run_that_dies_before_python_on_the_name_of_an_earlier_ok_run_is_the_drains_error(served, sentry, job):
+    dyno = scheduler_dyno()
+    served.post(lines.scheduler_run(dyno, SEED))
+    assert job(dyno, lambda: "done") == "done"
+    served.post(ended(dyno, 0))
+    served.post(lines.scheduler_run(dyno, SEED, *lines.exited(137)))  # the name again, killed before Python
+
+    started, finished, drains = sentry.checkins()
+    assert [check_in["status"] for check_in in (started, finished, drains)] == ["in_progress", "ok", "error"]
+    assert drains["check_in_id"] != started["check_in_id"]
+
+
+@override_settings(SENTRY_HEROKU_SCHEDULED_JOBS=DECLARED)
 def test_a_job_killed_after_its_in_progress_check_in_is_closed_by_the_drains_error_with_its_id(served, sentry, job):
     dyno = scheduler_dyno()
     served.post(lines.scheduler_run(dyno, SEED))
