@@ -13,20 +13,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bahk.settings")
 
 
 class _PublishLine:
-    """The process's publishes, one at a time, and the last one's failure for those that waited behind it.
+    """The process's publishes, one at a time, and why the last one failed, for those that waited behind it.
 
     The producer pool holds one broker connection per process (backing_services.BROKER_POOL_LIMIT), so
     threads publish in turn anyway; behind a broker that never answers, each would then spend its own
     give-up time after the one before it (eight threads: about 8 s for the last, past the 5 s bound). A
     thread that waited here while the publish before it failed fails with it, so each gives up within
-    one publish's time; one that comes after the failure tries the broker again.
+    one publish's time; one that comes after the failure tries the broker again. Only the reason is
+    kept, never the error: its traceback holds another request's frames.
     Reentrant: a task run eagerly may enqueue another from the same thread.
     """
 
     def __init__(self):
         self.lock = threading.RLock()
         self.failures = 0
-        self.last_failure: BaseException | None = None
+        self.last_reason = ""
 
 
 _PUBLISH_LINE = _PublishLine()
@@ -39,21 +40,20 @@ class FailFastTask(Task):
         line = _PUBLISH_LINE
         failures_before = line.failures
         with line.lock:
-            if line.failures != failures_before and line.last_failure is not None:
-                raise self._not_sent(line.last_failure) from line.last_failure
+            if line.failures != failures_before:
+                raise TaskNotSent(self.name, self._queue(), line.last_reason)
             try:
                 return super().apply_async(*args, **kwargs)
             except Exception as exc:
-                not_sent = self._not_sent(exc)
+                not_sent = TaskNotSent.unless_sent(self.name, exc, queue=self._queue())
                 if not_sent is None:
                     raise
                 line.failures += 1
-                line.last_failure = exc
+                line.last_reason = not_sent.reason
                 raise not_sent from exc
 
-    def _not_sent(self, error: BaseException) -> TaskNotSent | None:
-        queue = "at REDIS_URL" if self.app.conf.broker_url.startswith("redis") else "in the local .broker folder"
-        return TaskNotSent.unless_sent(self.name, error, queue=queue)
+    def _queue(self) -> str:
+        return "at REDIS_URL" if self.app.conf.broker_url.startswith("redis") else "in the local .broker folder"
 
 
 app = Celery("bahk", task_cls=FailFastTask)

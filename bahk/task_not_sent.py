@@ -30,6 +30,10 @@ LIMIT_REACHED = "max number of clients reached"
 class TaskNotSent(CommandError):
     """The broker could not be reached: the task is not in the queue, and will not run unless sent again."""
 
+    def __init__(self, task_name: str, queue: str, reason: str):
+        super().__init__(f"The task {task_name} was not sent: the task queue {queue} could not be reached; {reason}.")
+        self.queue, self.reason = queue, reason
+
     @classmethod
     def unless_sent(cls, task_name: str, error: BaseException, *, queue: str) -> "TaskNotSent | None":
         """The TaskNotSent for a publish that failed with `error`, or None when the broker is not what failed.
@@ -39,7 +43,7 @@ class TaskNotSent(CommandError):
         chain = list(_causes(error))
         if not any(isinstance(link, UNREACHABLE) for link in chain):
             return None
-        return cls(f"The task {task_name} was not sent: the task queue {queue} could not be reached; {_why(chain)}.")
+        return cls(task_name, queue, _why(chain))
 
 
 def _causes(error: BaseException):
