@@ -223,19 +223,23 @@ def pools_from_settings(settings) -> Pools:
 
 
 @functools.cache
-def results_kept() -> bool:
-    """Whether any of the app's tasks keeps its result (CELERY_TASK_IGNORE_RESULT, CELERY_TASK_ANNOTATIONS)."""
+def _celery_app():
+    """The Celery app, with each app's tasks.py imported, as the worker imports them at start."""
     from bahk.celery import app
 
-    app.loader.import_default_modules()  # each app's tasks.py, as the worker imports them at start
-    return any(not task.ignore_result for name, task in app.tasks.items() if not name.startswith("celery."))
+    app.loader.import_default_modules()
+    return app
+
+
+def results_kept() -> bool:
+    """Whether any of the app's tasks keeps its result (CELERY_TASK_IGNORE_RESULT, CELERY_TASK_ANNOTATIONS)."""
+    tasks = _celery_app().tasks
+    return any(not task.ignore_result for name, task in tasks.items() if not name.startswith("celery."))
 
 
 def beat_results_kept(schedule: dict) -> bool:
     """Whether beat publishes a task that keeps its result: the entry's ignore_result, else the task's."""
-    from bahk.celery import app
-
-    results_kept()  # the tasks, imported
+    app = _celery_app()
     for entry in schedule.values():
         task = app.tasks.get(entry["task"])
         # An entry whose task beat has not imported is sent by name, under task_ignore_result.
