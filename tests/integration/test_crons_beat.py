@@ -3,8 +3,7 @@ error from the worker), with margins, and beat itself is initialised with the SD
 
 import pytest
 
-from tests.support.processes import Process, procfile_command
-from tests.support.servers import wait_until
+from tests.support.processes import start_beat
 
 # A crontab() entry is due at the next whole minute: up to 60 s, then the worker's run.
 DUE_SECONDS = 100
@@ -19,9 +18,8 @@ def test_beat_entries_check_in_from_beat_and_worker_with_margins(dyno_env, sentr
     worker = start_worker(dyno_env("worker.1"))
     # Beat's schedule file in the test's own folder: one left in /tmp by an earlier run (another user's,
     # as Heroku CI's pass after the main one) would stop it.
-    beat = Process(procfile_command("beat"), dyno_env("beat.1") | {"TMPDIR": str(tmp_path)}, tmp_path / "beat.log")
+    beat = start_beat(dyno_env("beat.1") | {"TMPDIR": str(tmp_path)}, tmp_path / "beat.log")
     try:
-        wait_until(lambda: "beat: Starting" in beat.output(), 30, "beat to start")
         # beat initialised the SDK and the app: its own liveness check-in arrives.
         sentry_sink.wait_for(lambda sink: sink.checkins("heroku-beat"), timeout=30, what="beat's liveness")
 
